@@ -1,0 +1,31 @@
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from accounts.models import ApiToken
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer frp_…` with a personal token; only the token's hash is stored."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        parts = header.split()
+        if not parts or parts[0] != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        token = (
+            ApiToken.objects.select_related("user", "user__membership")
+            .filter(key_hash=ApiToken.hash_key(parts[1]), revoked_at__isnull=True,
+                    user__is_active=True)
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword

@@ -1,0 +1,38 @@
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+
+from accounts.selectors import is_program_admin
+from audit.selectors import audit_events_filtered
+
+EXPORT_COLUMNS = ["created_at", "actor_label", "action", "object_type", "object_id",
+                  "object_label", "organisation", "data"]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def audit_list(request):
+    if not is_program_admin(request.user):
+        raise Http404
+    event_filter = audit_events_filtered(params=request.GET)
+    events = event_filter.qs if event_filter.is_valid() else event_filter.queryset.none()
+    if request.GET.get("format") == "csv":
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield writer.writerow(EXPORT_COLUMNS)
+            for e in events.iterator(chunk_size=2000):
+                yield writer.writerow([e.created_at.isoformat(), e.actor_label, e.action,
+                                       e.object_type, e.object_id, e.object_label,
+                                       e.organisation.name if e.organisation else "", e.data])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+        return response
+    return render(request, "audit/list.html", {"filter": event_filter, "events": events[:200]})

@@ -1,0 +1,20 @@
+"""The one Celery app. Periodic tasks are declared here, in one place."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "review_portal.settings.local")
+
+app = Celery("review_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.conf.include = ["review_portal.tasks"]
+
+app.conf.beat_schedule = {
+    "windows-check-rules": {
+        "task": "submissions.windows_check_rules",
+        "schedule": crontab(minute="*/15"),
+    },
+}

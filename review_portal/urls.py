@@ -1,0 +1,54 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts import views as account_views
+from audit.api import AuditEventViewSet
+from audit.views import audit_list
+from submissions import views
+from submissions.api import (
+    ArtifactViewSet,
+    FrontierModelViewSet,
+    ReviewRequestViewSet,
+    WindowViewSet,
+)
+
+router = DefaultRouter()
+router.register("models", FrontierModelViewSet, basename="api-model")
+router.register("review-requests", ReviewRequestViewSet, basename="api-request")
+router.register(r"review-requests/(?P<request_pk>\d+)/artifacts", ArtifactViewSet,
+                basename="api-artifact")
+router.register("windows", WindowViewSet, basename="api-window")
+router.register("audit-events", AuditEventViewSet, basename="api-audit")
+
+api_v1 = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("models/", views.model_list, name="model_list"),
+    path("models/new/", views.model_create, name="model_create"),
+    path("models/<int:pk>/", views.model_detail, name="model_detail"),
+    path("models/<int:pk>/edit/", views.model_edit, name="model_edit"),
+    path("models/<int:model_pk>/requests/new/", views.request_create, name="request_create"),
+    path("models/<int:model_pk>/window/", views.window_edit, name="window_edit"),
+    path("requests/", views.request_list, name="request_list"),
+    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/actions/<slug:action>/", views.request_action, name="request_action"),
+    path("requests/<int:pk>/messages/", views.message_create, name="message_create"),
+    path("requests/<int:pk>/artifacts/", views.artifact_create, name="artifact_create"),
+    path("requests/<int:pk>/assign/", views.reviewer_assign, name="reviewer_assign"),
+    path("artifacts/<int:pk>/download/", views.artifact_download, name="artifact_download"),
+    path("windows/", views.window_list, name="window_list"),
+    path("windows/<int:pk>/cancel/", views.window_cancel_view, name="window_cancel"),
+    path("audit/", audit_list, name="audit_list"),
+    path("profile/", account_views.profile, name="profile"),
+    path("profile/tokens/<int:pk>/revoke/", account_views.token_revoke, name="token_revoke"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+]

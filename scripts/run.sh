@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Set up and run the portal with demo data: web server, a real Celery worker and beat.
+# Embedded default: SQLite and a filesystem broker (no servers). With DATABASE_URL and
+# CELERY_BROKER_URL (redis://...) set, the same command runs on PostgreSQL and Redis.
+#   scripts/run.sh            run until Ctrl-C
+#   scripts/run.sh --smoke    boot, check the login page and the worker, then exit 0
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SMOKE=0; [ "${1:-}" = "--smoke" ] && SMOKE=1
+PORT=${PORT:-8000}
+export DJANGO_SETTINGS_MODULE=review_portal.settings.local
+if [ "$SMOKE" = 1 ]; then
+  # A throwaway state folder so the smoke run never touches a developer's demo database.
+  export PORTAL_VAR_DIR=${PORTAL_VAR_DIR:-$(mktemp -d)}
+  PORT=${PORT_SMOKE:-8765}
+fi
+scripts/bootstrap.sh
+PY=.venv/bin/python
+VAR=${PORTAL_VAR_DIR:-var}
+mkdir -p "$VAR/logs"
+$PY manage.py migrate --no-input -v0
+$PY manage.py seed_demo
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+# Prefork pool: each evaluation (issue 3) needs its own process.
+.venv/bin/celery -A review_portal worker --pool=prefork --concurrency=2 --loglevel=INFO \
+  >"$VAR/logs/worker.log" 2>&1 & pids+=($!)
+.venv/bin/celery -A review_portal beat --loglevel=INFO \
+  --schedule="$VAR/celerybeat-schedule" >"$VAR/logs/beat.log" 2>&1 & pids+=($!)
+$PY manage.py runserver "127.0.0.1:$PORT" --noreload >"$VAR/logs/web.log" 2>&1 & pids+=($!)
+
+for _ in $(seq 1 60); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/accounts/login/" 2>/dev/null && break
+  sleep 0.5
+done
+
+if [ "$SMOKE" = 1 ]; then
+  curl -fsS "http://127.0.0.1:$PORT/accounts/login/" | grep -q 'name="password"' \
+    || { echo "smoke: the login page did not render"; cat "$VAR/logs/web.log"; exit 1; }
+  .venv/bin/celery -A review_portal call submissions.windows_check_rules >/dev/null
+  for _ in $(seq 1 60); do
+    grep -q "windows_check_rules.*succeeded" "$VAR/logs/worker.log" && break
+    sleep 0.5
+  done
+  grep -q "windows_check_rules.*succeeded" "$VAR/logs/worker.log" \
+    || { echo "smoke: the worker did not run a task"; cat "$VAR/logs/worker.log"; exit 1; }
+  echo "smoke: login page served on :$PORT and the worker ran a task"
+  exit 0
+fi
+
+cat <<MSG
+
+Frontier Review Portal is running at http://127.0.0.1:$PORT/
+  API docs: http://127.0.0.1:$PORT/api/v1/docs/     logs: $VAR/logs/
+
+Log in (password for every demo user: ${DEMO_PASSWORD:-review-portal-demo}):
+  developer   Acme AI developer          (colleague: same organisation)
+  borealis    Borealis Labs developer    (another organisation)
+  reviewer    agency reviewer            second factor required
+  reviewer2   agency reviewer            second factor required
+  admin       program admin              second factor required
+  partner     trusted-partner member
+For the second factor, type the code printed by:
+  .venv/bin/python manage.py demo_totp USERNAME
+Emails are written to $VAR/emails/. Ctrl-C stops everything.
+MSG
+wait

@@ -1,0 +1,234 @@
+"""/api/v1/ for models, determination requests, their thread and artifacts, and windows.
+
+Each view parses, calls one access helper and one service, and presents. Objects the caller may
+not see answer 404 (they come from the same filtered querysets as the pages).
+"""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.models import User
+from submissions import selectors, services
+from submissions.artifact_services import artifact_read, artifact_upload
+from submissions.models import ReviewRequest
+from submissions.serializers import (
+    ArtifactSerializer,
+    ArtifactUploadSerializer,
+    AssignSerializer,
+    DetermineSerializer,
+    FrontierModelSerializer,
+    MessageSerializer,
+    QuestionSerializer,
+    ReasonSerializer,
+    ReviewRequestCreateSerializer,
+    ReviewRequestSerializer,
+    WindowSerializer,
+    WindowWriteSerializer,
+)
+from submissions.window_services import window_cancel, window_change, window_schedule
+
+
+def _parse(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class FrontierModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
+    serializer_class = FrontierModelSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.models_visible_to(self.request.user)
+
+    def create(self, request):
+        data = _parse(FrontierModelSerializer, request)
+        model = services.model_register(actor=request.user, **data)
+        return Response(FrontierModelSerializer(model).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        model = selectors.model_get_for_user(user=request.user, pk=pk)
+        data = _parse(FrontierModelSerializer, request, partial=True)
+        model = services.model_update(model=model, actor=request.user, **data)
+        return Response(FrontierModelSerializer(model).data)
+
+
+class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ReviewRequestSerializer
+
+    def get_queryset(self):
+        return selectors.requests_visible_to(self.request.user).prefetch_related(
+            "determinations__decided_by"
+        )
+
+    def _get(self, pk) -> ReviewRequest:
+        return selectors.request_get_for_user(user=self.request.user, pk=pk)
+
+    def _answer(self, review_request, code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=review_request.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    def retrieve(self, request, pk=None):
+        review_request = self._get(pk)
+        services.request_view_record(review_request=review_request, actor=request.user)
+        return self._answer(review_request)
+
+    @extend_schema(request=ReviewRequestCreateSerializer, responses=ReviewRequestSerializer)
+    def create(self, request):
+        data = _parse(ReviewRequestCreateSerializer, request)
+        model = selectors.model_get_for_user(user=request.user, pk=data["model"])
+        review_request = services.request_create(model=model, actor=request.user,
+                                                 cover_note=data.get("cover_note", ""))
+        return self._answer(review_request, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ReviewRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        review_request = services.request_submit(review_request=self._get(pk), actor=request.user)
+        return self._answer(review_request)
+
+    @extend_schema(request=ReasonSerializer, responses=ReviewRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        data = _parse(ReasonSerializer, request)
+        review_request = services.request_withdraw(review_request=self._get(pk),
+                                                   actor=request.user,
+                                                   reason=data.get("reason", ""))
+        return self._answer(review_request)
+
+    @extend_schema(request=ReasonSerializer, responses=ReviewRequestSerializer)
+    @action(detail=True, methods=["post"], url_path="request-reconsideration")
+    def request_reconsideration(self, request, pk=None):
+        data = _parse(ReasonSerializer, request)
+        review_request = services.request_reconsideration(
+            review_request=self._get(pk), actor=request.user, reason=data.get("reason", ""))
+        return self._answer(review_request)
+
+    @extend_schema(request=QuestionSerializer, responses=ReviewRequestSerializer)
+    @action(detail=True, methods=["post"], url_path="request-information")
+    def request_information(self, request, pk=None):
+        data = _parse(QuestionSerializer, request)
+        review_request = self._get(pk)
+        services.request_ask_information(review_request=review_request, actor=request.user,
+                                         question=data["question"])
+        return self._answer(review_request)
+
+    @extend_schema(request=DetermineSerializer, responses=ReviewRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def determine(self, request, pk=None):
+        data = _parse(DetermineSerializer, request)
+        review_request = self._get(pk)
+        services.request_determine(review_request=review_request, actor=request.user, **data)
+        return self._answer(review_request)
+
+    @extend_schema(request=AssignSerializer, responses=ReviewRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        data = _parse(AssignSerializer, request)
+        review_request = self._get(pk)
+        reviewer = User.objects.filter(username=data["reviewer"]).first()
+        if reviewer is None:
+            return Response({"detail": "No such reviewer.", "field": "reviewer"},
+                            status=status.HTTP_400_BAD_REQUEST)
+        services.reviewer_assign(review_request=review_request, reviewer=reviewer,
+                                 actor=request.user)
+        return self._answer(review_request)
+
+    @extend_schema(methods=["get"], responses=MessageSerializer(many=True))
+    @extend_schema(methods=["post"], request=MessageSerializer, responses=MessageSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def messages(self, request, pk=None):
+        review_request = self._get(pk)
+        if request.method == "POST":
+            data = _parse(MessageSerializer, request)
+            message = services.message_post(review_request=review_request, actor=request.user,
+                                            body=data["body"])
+            return Response(MessageSerializer(message, context={"request": request}).data,
+                            status=status.HTTP_201_CREATED)
+        messages = selectors.messages_for_request(review_request=review_request)
+        return Response(MessageSerializer(messages, many=True,
+                                          context={"request": request}).data)
+
+
+class ArtifactViewSet(viewsets.GenericViewSet):
+    """Artifacts under a request: /review-requests/{request_pk}/artifacts/."""
+
+    serializer_class = ArtifactSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def _request(self) -> ReviewRequest:
+        return selectors.request_get_for_user(user=self.request.user,
+                                              pk=self.kwargs["request_pk"])
+
+    def get_queryset(self):
+        return selectors.artifacts_for_request(review_request=self._request())
+
+    def list(self, request, request_pk=None):
+        return Response(ArtifactSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(request=ArtifactUploadSerializer, responses=ArtifactSerializer)
+    def create(self, request, request_pk=None):
+        data = _parse(ArtifactUploadSerializer, request)
+        artifact = artifact_upload(review_request=self._request(), actor=request.user,
+                                   kind=data["kind"], uploaded_file=data["file"])
+        return Response(ArtifactSerializer(artifact).data, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, request_pk=None, pk=None):
+        return Response(ArtifactSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(
+        description="The artifact's bytes; every download is recorded in the audit trail.")})
+    @action(detail=True, methods=["get"])
+    def download(self, request, request_pk=None, pk=None):
+        artifact = get_object_or_404(self.get_queryset(), pk=pk)
+        return artifact_response(artifact, artifact_read(artifact=artifact, actor=request.user))
+
+
+def artifact_response(artifact, data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type=artifact.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{artifact.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Marking"] = artifact.marking
+    return response
+
+
+class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = WindowSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.windows_visible_to(self.request.user)
+
+    @extend_schema(request=WindowWriteSerializer, responses=WindowSerializer)
+    def create(self, request):
+        data = _parse(WindowWriteSerializer, request)
+        if "model" not in data:
+            return Response({"detail": "Say which model the window is for.", "field": "model"},
+                            status=status.HTTP_400_BAD_REQUEST)
+        model = selectors.model_get_for_user(user=request.user, pk=data["model"])
+        window = window_schedule(model=model, actor=request.user, starts_at=data["starts_at"],
+                                 ends_at=data["ends_at"])
+        return Response(WindowSerializer(window).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=WindowWriteSerializer, responses=WindowSerializer)
+    def partial_update(self, request, pk=None):
+        window = selectors.window_get_for_user(user=request.user, pk=pk)
+        data = _parse(WindowWriteSerializer, request)
+        window = window_change(window=window, actor=request.user, starts_at=data["starts_at"],
+                               ends_at=data["ends_at"])
+        return Response(WindowSerializer(window).data)
+
+    @extend_schema(request=ReasonSerializer, responses=WindowSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        window = selectors.window_get_for_user(user=request.user, pk=pk)
+        data = _parse(ReasonSerializer, request)
+        window = window_cancel(window=window, actor=request.user, reason=data.get("reason", ""))
+        return Response(WindowSerializer(window).data)

@@ -1,0 +1,138 @@
+"""Confidential artifacts: checked by content, encrypted at rest, read only through a service
+that records every download."""
+
+import hashlib
+import json
+import uuid
+from pathlib import Path
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.text import get_valid_filename
+
+from accounts.models import User
+from audit.services import audit_record
+from review_portal.crypto import decrypt_bytes, encrypt_bytes
+from review_portal.errors import ApplicationError
+from submissions.models import Artifact, ReviewRequest
+from submissions.selectors import model_is_developer
+from submissions.workflow import OPEN_STATES
+
+# extension -> content type. Text types are recognised by being valid UTF-8 without NUL bytes;
+# binary types by their signature. The name's extension must agree with the content.
+ALLOWED_TYPES = {
+    "pdf": "application/pdf",
+    "txt": "text/plain",
+    "md": "text/markdown",
+    "json": "application/json",
+    "csv": "text/csv",
+}
+TEXT_EXTENSIONS = {"txt", "md", "json", "csv"}
+
+
+def sanitise_filename(name: str) -> str:
+    base = Path((name or "").replace("\\", "/")).name
+    base = get_valid_filename(base) if base.strip(". ") else ""
+    if not base:
+        raise ApplicationError("The file has no usable name.", field="file")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = stem.lstrip(".")[:150] or "file"
+    return f"{stem}.{ext.lower()}" if ext else stem
+
+
+def detect_content_type(data: bytes, extension: str) -> str:
+    """Return the content type if the bytes are an allowed type matching the extension."""
+    if extension not in ALLOWED_TYPES:
+        allowed = ", ".join(f".{e}" for e in ALLOWED_TYPES)
+        raise ApplicationError(f"Files of type .{extension or '?'} are not accepted "
+                               f"(allowed: {allowed}).", field="file")
+    kind = filetype.guess(data)
+    if extension == "pdf":
+        if data[:5] != b"%PDF-":
+            raise ApplicationError("The file is named .pdf but its content is not a PDF.",
+                                   field="file")
+        return ALLOWED_TYPES["pdf"]
+    if kind is not None or b"\x00" in data:
+        raise ApplicationError(
+            f"The file is named .{extension} but its content is "
+            f"{'a ' + kind.mime + ' file' if kind else 'binary'}.", field="file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApplicationError(f"The file is named .{extension} but is not UTF-8 text.",
+                               field="file") from exc
+    if extension == "json":
+        try:
+            json.loads(text)
+        except ValueError as exc:
+            raise ApplicationError(f"The JSON file does not parse: {exc}.", field="file") from exc
+    return ALLOWED_TYPES[extension]
+
+
+def _storage_root() -> Path:
+    return Path(settings.PRIVATE_MEDIA_ROOT)
+
+
+def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
+                    uploaded_file) -> Artifact:
+    if not model_is_developer(user=actor, model=review_request.model):
+        raise PermissionDenied("Only the developer organisation uploads artifacts.")
+    if review_request.status not in OPEN_STATES:
+        raise ApplicationError("Artifacts can be added only while the request is open.",
+                               status=409)
+    if kind not in Artifact.Kind.values:
+        raise ApplicationError("Choose what the file is: model card, system card or "
+                               "evaluation report.", field="kind")
+    if uploaded_file is None:
+        raise ApplicationError("Choose a file to upload.", field="file")
+    limit = settings.ARTIFACT_MAX_BYTES
+    if uploaded_file.size > limit:
+        raise ApplicationError(f"The file is {uploaded_file.size:,} bytes; the limit is "
+                               f"{limit:,} bytes.", field="file", status=413)
+    if uploaded_file.size == 0:
+        raise ApplicationError("The file is empty.", field="file")
+    filename = sanitise_filename(uploaded_file.name)
+    extension = filename.rpartition(".")[2] if "." in filename else ""
+    data = uploaded_file.read(limit + 1)
+    if len(data) > limit:  # the declared size can lie
+        raise ApplicationError(f"The file is larger than the limit of {limit:,} bytes.",
+                               field="file", status=413)
+    content_type = detect_content_type(data, extension)
+
+    relative = f"artifacts/{uuid.uuid4().hex}.bin"
+    path = _storage_root() / relative
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_bytes(encrypt_bytes(data))
+    path.chmod(0o600)
+    try:
+        with transaction.atomic():
+            artifact = Artifact(request=review_request, kind=kind, filename=filename,
+                                content_type=content_type, size_bytes=len(data),
+                                sha256=hashlib.sha256(data).hexdigest(), storage_path=relative,
+                                uploaded_by=actor)
+            artifact.full_clean()
+            artifact.save()
+            audit_record(actor=actor, action="artifact.uploaded", obj=artifact,
+                         organisation=review_request.model.organisation,
+                         data={"request": review_request.pk, "sha256": artifact.sha256,
+                               "size": artifact.size_bytes})
+    except BaseException:
+        path.unlink(missing_ok=True)  # nothing half-written: no row, no orphan file
+        raise
+    return artifact
+
+
+def artifact_read(*, artifact: Artifact, actor: User) -> bytes:
+    """Decrypt an artifact for a user who may see it, and record the read."""
+    data = decrypt_bytes((_storage_root() / artifact.storage_path).read_bytes())
+    if hashlib.sha256(data).hexdigest() != artifact.sha256:
+        raise ApplicationError("The stored file does not match its recorded SHA-256.",
+                               status=409)
+    audit_record(actor=actor, action="artifact.downloaded", obj=artifact,
+                 organisation=artifact.request.model.organisation,
+                 data={"request": artifact.request_id, "sha256": artifact.sha256})
+    return data

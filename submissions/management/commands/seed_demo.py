@@ -1,0 +1,108 @@
+"""Demo data: an organisation and a user for every role, models and requests in several states,
+and a scheduled government window. Idempotent: it does nothing if the demo is already there."""
+
+from datetime import timedelta
+
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from accounts.services import organisation_create, user_create
+from submissions import services
+from submissions.window_services import window_schedule
+
+DEMO_PASSWORD_ENV = "DEMO_PASSWORD"
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisations, users, models, requests and windows."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=None,
+                            help="Password for every demo user (default: $DEMO_PASSWORD or "
+                                 "'review-portal-demo').")
+
+    def handle(self, *args, password, **options):
+        import os
+
+        password = password or os.environ.get(DEMO_PASSWORD_ENV) or "review-portal-demo"
+        if Organisation.objects.filter(name="Frontier Program Office").exists():
+            self.stdout.write("Demo data already present.")
+            return
+        with transaction.atomic():
+            self._seed(password)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+
+    def _seed(self, password: str) -> None:
+        now = timezone.now()
+        K = Organisation.Kind
+        office = organisation_create(name="Frontier Program Office", kind=K.PROGRAM_OFFICE)
+        agency = organisation_create(name="Agency Cyber Evaluation Unit", kind=K.AGENCY)
+        acme = organisation_create(name="Acme AI", kind=K.AI_DEVELOPER)
+        borealis = organisation_create(name="Borealis Labs", kind=K.AI_DEVELOPER)
+        partner = organisation_create(name="Valley Rural Hospital", kind=K.PARTNER)
+
+        def user(username, org, first, last):
+            return user_create(username=username, email=f"{username}@example.org",
+                               password=password, organisation=org, first_name=first,
+                               last_name=last)
+
+        admin = user("admin", office, "Pat", "Okafor")
+        rev1 = user("reviewer", agency, "Riley", "Chen")
+        user("reviewer2", agency, "Sam", "Novak")
+        dev = user("developer", acme, "Dana", "Ito")
+        user("colleague", acme, "Cory", "Ito")
+        dev_b = user("borealis", borealis, "Bo", "Lind")
+        user("partner", partner, "Alex", "Moreno")
+        # Government users must have a second factor; the demo enrols one with a known secret
+        # (shown by `manage.py demo_totp USERNAME`, which works only with DEBUG on).
+        for u in User.objects.filter(membership__organisation__in=[office, agency]):
+            TOTP.activate(u, generate_totp_secret())
+
+        def model(actor, name, version, flop, partner_days, public_days):
+            return services.model_register(
+                actor=actor, name=name, version=version,
+                description=f"{name} {version}: a general-purpose assistant with coding skills.",
+                modalities=["text", "code"], training_compute_flop=flop,
+                compute_estimation_method="arithmetic", compute_estimation_notes="",
+                planned_partner_release_at=now + timedelta(days=partner_days),
+                planned_public_release_at=now + timedelta(days=public_days))
+
+        # Acme: Atlas 2.0 is determined covered, with a government window scheduled.
+        atlas = model(dev, "Atlas", "2.0", 3.1e26, 60, 120)
+        r = services.request_create(model=atlas, actor=dev, cover_note="Strong coding agent.")
+        services.request_submit(review_request=r, actor=dev)
+        services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
+        services.request_determine(
+            review_request=r, actor=rev1, outcome="covered",
+            rationale="Atlas 2.0 reaches the program's level on exploit development tasks.",
+            internal_notes="Above threshold on two of three categories.")
+        window_schedule(model=atlas, actor=dev, starts_at=now + timedelta(days=20),
+                        ends_at=now + timedelta(days=50))
+
+        # Acme: Atlas 2.1 has a draft request.
+        atlas21 = model(dev, "Atlas", "2.1", 3.4e26, 90, 150)
+        services.request_create(model=atlas21, actor=dev)
+
+        # Borealis: Falcon 3 is in review with a question open for the developer.
+        falcon = model(dev_b, "Falcon", "3", 8e25, 45, 90)
+        r = services.request_create(model=falcon, actor=dev_b)
+        services.request_submit(review_request=r, actor=dev_b)
+        services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
+        services.request_ask_information(
+            review_request=r, actor=rev1,
+            question="Which tool-use scaffolds did your own evaluations use?")
+
+        # Borealis: Kite 1 was determined not covered; Kite 0.9's request was withdrawn.
+        kite = model(dev_b, "Kite", "1", 2e24, 30, 60)
+        r = services.request_create(model=kite, actor=dev_b)
+        services.request_submit(review_request=r, actor=dev_b)
+        services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
+        services.request_determine(review_request=r, actor=rev1, outcome="not_covered",
+                                   rationale="Kite 1 stays well below the program's level.")
+        old = model(dev_b, "Kite", "0.9", 1e24, 20, 40)
+        r = services.request_create(model=old, actor=dev_b)
+        services.request_submit(review_request=r, actor=dev_b)
+        services.request_withdraw(review_request=r, actor=dev_b, reason="Superseded by Kite 1.")

@@ -1,0 +1,144 @@
+"""Reads, filtered for the user. One access helper per entity: lists and detail pages share the
+same queryset, so a list can never show what a detail view would refuse (404)."""
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from guardian.shortcuts import get_objects_for_user
+
+from accounts.models import Membership
+from accounts.selectors import role_of
+from submissions.models import (
+    AccessWindow,
+    Artifact,
+    Determination,
+    FrontierModel,
+    Message,
+    ReviewRequest,
+)
+from submissions.workflow import AGENCY, DEVELOPER
+
+
+def _visible(user, perm: str, klass) -> QuerySet:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return klass.objects.none()
+    # Developers hold object permissions through their organisation's group, assigned reviewers
+    # hold them as users, program admins hold the global permission through their group.
+    return get_objects_for_user(user, perm, klass=klass, accept_global_perms=True,
+                                with_superuser=False)
+
+
+# --- models ---------------------------------------------------------------------------------
+
+def models_visible_to(user) -> QuerySet[FrontierModel]:
+    return _visible(user, "submissions.view_frontiermodel", FrontierModel).select_related(
+        "organisation"
+    )
+
+
+def model_get_for_user(*, user, pk) -> FrontierModel:
+    return get_object_or_404(models_visible_to(user), pk=pk)
+
+
+def model_is_developer(*, user, model: FrontierModel) -> bool:
+    """True for a developer of the organisation that owns the model (owner or colleague)."""
+    membership = user.membership_or_none if user.is_authenticated else None
+    return (
+        membership is not None
+        and membership.role == Membership.Role.DEVELOPER
+        and membership.organisation_id == model.organisation_id
+        and user.has_perm("submissions.change_frontiermodel", model)
+    )
+
+
+def model_current_determination(*, model: FrontierModel) -> Determination | None:
+    """The determination in force: the latest one of a request that is still 'determined'."""
+    return (
+        Determination.objects.filter(request__model=model,
+                                     request__status=ReviewRequest.Status.DETERMINED)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+
+
+def model_is_covered(*, model: FrontierModel) -> bool:
+    determination = model_current_determination(model=model)
+    return determination is not None and determination.outcome == Determination.Outcome.COVERED
+
+
+def model_has_final_determination(*, model: FrontierModel) -> bool:
+    return model.review_requests.filter(status=ReviewRequest.Status.DETERMINED).exists()
+
+
+# --- review requests -------------------------------------------------------------------------
+
+def requests_visible_to(user) -> QuerySet[ReviewRequest]:
+    latest_outcome = Determination.objects.filter(request=OuterRef("pk")).order_by(
+        "-decided_at", "-id"
+    )
+    return (
+        _visible(user, "submissions.view_reviewrequest", ReviewRequest)
+        .select_related("model", "model__organisation")
+        .annotate(latest_outcome=Subquery(latest_outcome.values("outcome")[:1]))
+    )
+
+
+def request_get_for_user(*, user, pk) -> ReviewRequest:
+    return get_object_or_404(requests_visible_to(user), pk=pk)
+
+
+def request_side(*, user, review_request: ReviewRequest) -> str | None:
+    """Which side of the request the user acts for: DEVELOPER, AGENCY, 'admin' or None."""
+    role = role_of(user)
+    if role == Membership.Role.DEVELOPER and model_is_developer(user=user,
+                                                                model=review_request.model):
+        return DEVELOPER
+    if role == Membership.Role.REVIEWER and review_request.assignments.filter(
+        reviewer=user
+    ).exists():
+        return AGENCY
+    if role == Membership.Role.PROGRAM_ADMIN:
+        return "admin"
+    return None
+
+
+def request_detail_for_user(*, user, pk) -> ReviewRequest:
+    """A request with what its page shows, in a fixed number of queries."""
+    return get_object_or_404(
+        requests_visible_to(user).prefetch_related(
+            Prefetch("messages", queryset=Message.objects.select_related("author")),
+            "artifacts",
+            Prefetch("determinations", queryset=Determination.objects.select_related("decided_by")),
+            "assignments__reviewer",
+        ),
+        pk=pk,
+    )
+
+
+# --- artifacts and messages -----------------------------------------------------------------
+
+def artifact_get_for_user(*, user, pk) -> Artifact:
+    return get_object_or_404(
+        Artifact.objects.filter(request__in=requests_visible_to(user).values("pk"))
+        .select_related("request", "request__model"),
+        pk=pk,
+    )
+
+
+def artifacts_for_request(*, review_request: ReviewRequest) -> QuerySet[Artifact]:
+    return Artifact.objects.filter(request=review_request).select_related("uploaded_by")
+
+
+def messages_for_request(*, review_request: ReviewRequest) -> QuerySet[Message]:
+    return Message.objects.filter(request=review_request).select_related("author")
+
+
+# --- windows --------------------------------------------------------------------------------
+
+def windows_visible_to(user) -> QuerySet[AccessWindow]:
+    return AccessWindow.objects.filter(
+        model__in=models_visible_to(user).values("pk")
+    ).select_related("model", "model__organisation")
+
+
+def window_get_for_user(*, user, pk) -> AccessWindow:
+    return get_object_or_404(windows_visible_to(user), pk=pk)

@@ -1,0 +1,144 @@
+"""API serializers: they parse and present; the rules are in the services."""
+
+from rest_framework import serializers
+
+from submissions.models import (
+    AccessWindow,
+    Artifact,
+    ComputeMethod,
+    Determination,
+    FrontierModel,
+    Message,
+    Modality,
+    ReviewRequest,
+)
+
+
+def _viewer_is_government(context) -> bool:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    membership = user.membership_or_none if user is not None and user.is_authenticated else None
+    return membership is not None and membership.is_government
+
+
+class FrontierModelSerializer(serializers.ModelSerializer):
+    organisation = serializers.CharField(source="organisation.name", read_only=True)
+    modalities = serializers.ListField(child=serializers.ChoiceField(Modality.choices),
+                                       allow_empty=False)
+    compute_estimation_method = serializers.ChoiceField(ComputeMethod.choices)
+
+    class Meta:
+        model = FrontierModel
+        fields = [
+            "id", "organisation", "name", "version", "description", "modalities",
+            "training_compute_flop", "compute_estimation_method", "compute_estimation_notes",
+            "planned_partner_release_at", "planned_public_release_at", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "organisation", "created_at", "updated_at"]
+        # Uniqueness is checked by the service, which answers 409 with a clear message.
+        validators: list = []
+
+
+class DeterminationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Determination
+        fields = ["id", "outcome", "rationale", "decided_at"]
+
+
+class AgencyDeterminationSerializer(DeterminationSerializer):
+    decided_by = serializers.CharField(source="decided_by.username")
+
+    class Meta(DeterminationSerializer.Meta):
+        fields = DeterminationSerializer.Meta.fields + ["internal_notes", "decided_by"]
+
+
+class ReviewRequestSerializer(serializers.ModelSerializer):
+    model = serializers.PrimaryKeyRelatedField(read_only=True)
+    model_label = serializers.CharField(source="model.__str__", read_only=True)
+    determinations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReviewRequest
+        fields = ["id", "model", "model_label", "status", "cover_note", "created_at",
+                  "submitted_at", "status_changed_at", "determinations"]
+        read_only_fields = fields
+
+    def get_determinations(self, obj) -> list[dict]:
+        cls = (AgencyDeterminationSerializer if _viewer_is_government(self.context)
+               else DeterminationSerializer)
+        return cls(obj.determinations.all(), many=True).data
+
+
+class ReviewRequestCreateSerializer(serializers.Serializer):
+    model = serializers.IntegerField()
+    cover_note = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+
+
+class DetermineSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(Determination.Outcome.choices)
+    rationale = serializers.CharField(max_length=20_000)
+    internal_notes = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+
+
+class QuestionSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=20_000)
+
+
+class AssignSerializer(serializers.Serializer):
+    reviewer = serializers.CharField(help_text="The reviewer's username")
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "from_agency", "body", "created_at"]
+        read_only_fields = ["id", "author", "from_agency", "created_at"]
+
+    def get_author(self, obj) -> str:
+        # Developers see that the agency wrote, not which reviewer.
+        if obj.from_agency and not _viewer_is_government(self.context):
+            return "Agency reviewer"
+        return obj.author.get_full_name() or obj.author.username
+
+
+class ArtifactSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Artifact
+        fields = ["id", "kind", "filename", "content_type", "size_bytes", "sha256", "marking",
+                  "uploaded_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, obj) -> str:
+        return f"/api/v1/review-requests/{obj.request_id}/artifacts/{obj.pk}/download/"
+
+
+class ArtifactUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(Artifact.Kind.choices)
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class WindowSerializer(serializers.ModelSerializer):
+    model = serializers.PrimaryKeyRelatedField(read_only=True)
+    model_label = serializers.CharField(source="model.__str__", read_only=True)
+    flagged = serializers.BooleanField(source="is_flagged", read_only=True)
+
+    class Meta:
+        model = AccessWindow
+        fields = ["id", "model", "model_label", "kind", "status", "starts_at", "ends_at",
+                  "flagged", "flag_reason", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class WindowWriteSerializer(serializers.Serializer):
+    model = serializers.IntegerField(required=False)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+

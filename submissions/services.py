@@ -1,0 +1,336 @@
+"""Writes for models, determination requests, the thread and reviewer assignments.
+
+Every state change goes through `_transition`, which checks the table in `workflow.py`, writes
+the audit event and notifies the other side.
+"""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.models import Membership, User
+from accounts.selectors import program_admin_emails, role_of
+from audit.services import audit_record
+from review_portal.emails import enqueue_email
+from review_portal.errors import ApplicationError, TransitionNotAllowed
+from submissions.models import (
+    Determination,
+    FrontierModel,
+    Message,
+    Modality,
+    ReviewerAssignment,
+    ReviewRequest,
+)
+from submissions.selectors import model_has_final_determination, model_is_developer
+from submissions.workflow import AGENCY, DEVELOPER, OPEN_STATES, TRANSITIONS
+
+MODEL_FIELDS = (
+    "name", "version", "description", "modalities", "training_compute_flop",
+    "compute_estimation_method", "compute_estimation_notes",
+    "planned_partner_release_at", "planned_public_release_at",
+)
+# What a final determination rests on. The release schedule stays editable after it: moving a
+# date is the developer's business, and a window that no longer fits is flagged, not changed.
+SUBSTANCE_FIELDS = frozenset(MODEL_FIELDS) - {"planned_partner_release_at",
+                                               "planned_public_release_at"}
+
+
+def _require_developer(user, model: FrontierModel) -> None:
+    if not model_is_developer(user=user, model=model):
+        raise PermissionDenied("Only the developer organisation's members may do this.")
+
+
+def _validate_model_fields(values: dict, *, now: datetime, check_past: set[str]) -> None:
+    modalities = values.get("modalities")
+    if not isinstance(modalities, list) or not modalities:
+        raise ApplicationError("Choose at least one modality.", field="modalities")
+    unknown = sorted(set(modalities) - set(Modality.values))
+    if unknown:
+        raise ApplicationError(f"Unknown modality: {', '.join(map(str, unknown))}.",
+                               field="modalities")
+    flop = values.get("training_compute_flop")
+    if not isinstance(flop, int | float) or not 0 < flop < 1e35:
+        raise ApplicationError("Estimated training compute must be a positive number of FLOP "
+                               "(for example 3e25).", field="training_compute_flop")
+    partner = values["planned_partner_release_at"]
+    public = values["planned_public_release_at"]
+    for field in check_past:
+        if values[field] <= now:
+            raise ApplicationError("A planned release date cannot be in the past.", field=field)
+    if public < partner:
+        raise ApplicationError("The public release cannot come before the release to trusted "
+                               "partners.", field="planned_public_release_at")
+
+
+def _save(obj) -> None:
+    obj.full_clean()
+    try:
+        obj.save()
+    except IntegrityError as exc:  # a race past full_clean's uniqueness check
+        raise ApplicationError("This conflicts with an existing record.", status=409) from exc
+
+
+@transaction.atomic
+def model_register(*, actor: User, **fields) -> FrontierModel:
+    membership = actor.membership_or_none
+    if membership is None or membership.role != Membership.Role.DEVELOPER:
+        raise PermissionDenied("Only members of an AI developer organisation register models.")
+    values = {k: fields.get(k) for k in MODEL_FIELDS}
+    values["compute_estimation_notes"] = values["compute_estimation_notes"] or ""
+    _validate_model_fields(values, now=timezone.now(),
+                           check_past={"planned_partner_release_at", "planned_public_release_at"})
+    model = FrontierModel(organisation=membership.organisation, created_by=actor, **values)
+    _save(model)
+    group = membership.organisation.group
+    for perm in ("view_frontiermodel", "change_frontiermodel"):
+        assign_perm(f"submissions.{perm}", group, model)
+    audit_record(actor=actor, action="model.registered", obj=model,
+                 organisation=model.organisation, data={"name": model.name,
+                                                         "version": model.version})
+    return model
+
+
+@transaction.atomic
+def model_update(*, model: FrontierModel, actor: User, **changes) -> FrontierModel:
+    _require_developer(actor, model)
+    model = FrontierModel.objects.select_for_update().get(pk=model.pk)
+    changed = {k: v for k, v in changes.items() if k in MODEL_FIELDS and getattr(model, k) != v}
+    if not changed:
+        return model
+    frozen = sorted(set(changed) & SUBSTANCE_FIELDS)
+    if frozen and model_has_final_determination(model=model):
+        raise ApplicationError(
+            "A determination has been made on this model version; its description can no longer "
+            "change (register a new version instead). Release dates can still be moved.",
+            field=frozen[0], status=409,
+        )
+    values = {k: getattr(model, k) for k in MODEL_FIELDS} | changed
+    values["compute_estimation_notes"] = values["compute_estimation_notes"] or ""
+    _validate_model_fields(values, now=timezone.now(),
+                           check_past={f for f in changed if f.startswith("planned_")})
+    for key, value in changed.items():
+        setattr(model, key, value)
+    _save(model)
+    audit_record(actor=actor, action="model.updated", obj=model, organisation=model.organisation,
+                 data={"changed": {k: str(v) for k, v in changed.items()}})
+    if {"planned_partner_release_at", "planned_public_release_at"} & set(changed):
+        from submissions.window_services import windows_recheck_for_model
+
+        windows_recheck_for_model(model=model, actor=actor)
+    return model
+
+
+@transaction.atomic
+def request_create(*, model: FrontierModel, actor: User, cover_note: str = "") -> ReviewRequest:
+    _require_developer(actor, model)
+    if model.review_requests.exclude(status=ReviewRequest.Status.WITHDRAWN).exists():
+        raise ApplicationError("This model version already has a request; withdraw it before "
+                               "filing a new one.", status=409)
+    review_request = ReviewRequest(model=model, created_by=actor, cover_note=cover_note or "")
+    _save(review_request)
+    group = model.organisation.group
+    for perm in ("view_reviewrequest", "change_reviewrequest"):
+        assign_perm(f"submissions.{perm}", group, review_request)
+    audit_record(actor=actor, action="review_request.created", obj=review_request,
+                 organisation=model.organisation)
+    return review_request
+
+
+def _side_of(actor: User, review_request: ReviewRequest, action: str) -> str:
+    transition = TRANSITIONS[action]
+    if transition.side == DEVELOPER:
+        _require_developer(actor, review_request.model)
+        return DEVELOPER
+    role = role_of(actor)
+    is_assigned = review_request.assignments.filter(reviewer=actor).exists()
+    if role == Membership.Role.REVIEWER and is_assigned:
+        return AGENCY
+    if action == "start_review" and role == Membership.Role.PROGRAM_ADMIN:
+        return AGENCY
+    raise PermissionDenied("Only a reviewer assigned to this request may do this.")
+
+
+def _transition(*, review_request: ReviewRequest, action: str, actor: User,
+                data: dict | None = None) -> ReviewRequest:
+    """Move the request along one edge of the table. Call inside transaction.atomic()."""
+    transition = TRANSITIONS[action]
+    side = _side_of(actor, review_request, action)
+    # Lock the row: two reviewers (or a reviewer and a withdrawing developer) must not both win.
+    locked = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
+    if locked.status not in transition.sources:
+        raise TransitionNotAllowed(
+            f"A request that is {locked.get_status_display().lower()} cannot be "
+            f"{transition.label}."
+        )
+    previous = locked.status
+    locked.status = transition.target
+    locked.status_changed_at = timezone.now()
+    if action == "submit":
+        locked.submitted_at = locked.status_changed_at
+    locked.save(update_fields=["status", "status_changed_at", "submitted_at"])
+    audit_record(actor=actor, action=f"review_request.{action}", obj=locked,
+                 organisation=locked.model.organisation,
+                 data={"from": previous, "to": locked.status, **(data or {})})
+    _notify_other_side(review_request=locked, side=side, label=transition.label)
+    review_request.status = locked.status
+    review_request.status_changed_at = locked.status_changed_at
+    review_request.submitted_at = locked.submitted_at
+    return review_request
+
+
+def _notify_other_side(*, review_request: ReviewRequest, side: str, label: str) -> None:
+    if side == DEVELOPER:
+        reviewers = list(review_request.assignments.values_list("reviewer__email", flat=True))
+        recipients = reviewers or program_admin_emails()
+    else:
+        recipients = list(
+            User.objects.filter(membership__organisation=review_request.model.organisation,
+                                is_active=True).values_list("email", flat=True)
+        )
+    enqueue_email("request-status", to=recipients, context={
+        "request_id": review_request.pk,
+        "model_label": str(review_request.model),
+        "event": label,
+        "status": review_request.get_status_display(),
+    })
+
+
+def _post(*, review_request: ReviewRequest, actor: User, body: str, from_agency: bool) -> Message:
+    body = (body or "").strip()
+    if not body:
+        raise ApplicationError("A message cannot be empty.", field="body")
+    message = Message(request=review_request, author=actor, body=body, from_agency=from_agency)
+    _save(message)
+    audit_record(actor=actor, action="message.posted", obj=message,
+                 organisation=review_request.model.organisation,
+                 data={"request": review_request.pk})
+    return message
+
+
+@transaction.atomic
+def request_submit(*, review_request: ReviewRequest, actor: User) -> ReviewRequest:
+    return _transition(review_request=review_request, action="submit", actor=actor)
+
+
+@transaction.atomic
+def request_withdraw(*, review_request: ReviewRequest, actor: User,
+                     reason: str = "") -> ReviewRequest:
+    return _transition(review_request=review_request, action="withdraw", actor=actor,
+                       data={"reason": (reason or "").strip()})
+
+
+@transaction.atomic
+def request_reconsideration(*, review_request: ReviewRequest, actor: User,
+                            reason: str) -> ReviewRequest:
+    if not (reason or "").strip():
+        raise ApplicationError("Say why the determination should be reconsidered.",
+                               field="reason")
+    _transition(review_request=review_request, action="request_reconsideration", actor=actor)
+    _post(review_request=review_request, actor=actor, from_agency=False,
+          body=f"Reconsideration requested: {reason.strip()}")
+    return review_request
+
+
+@transaction.atomic
+def request_start_review(*, review_request: ReviewRequest, actor: User) -> ReviewRequest:
+    return _transition(review_request=review_request, action="start_review", actor=actor)
+
+
+@transaction.atomic
+def request_ask_information(*, review_request: ReviewRequest, actor: User,
+                            question: str) -> Message:
+    if not (question or "").strip():
+        raise ApplicationError("Write the question for the developer.", field="question")
+    _transition(review_request=review_request, action="request_information", actor=actor)
+    return _post(review_request=review_request, actor=actor, body=question, from_agency=True)
+
+
+@transaction.atomic
+def message_post(*, review_request: ReviewRequest, actor: User, body: str) -> Message:
+    """Post to the thread. A developer's answer to an open question returns it to review."""
+    if model_is_developer(user=actor, model=review_request.model):
+        from_agency = False
+    elif review_request.assignments.filter(reviewer=actor).exists():
+        from_agency = True
+    else:
+        raise PermissionDenied("Only the developer and the assigned reviewers write here.")
+    if review_request.status not in OPEN_STATES - {ReviewRequest.Status.DRAFT}:
+        raise TransitionNotAllowed("The thread is open while a submitted request is under "
+                                   "review.")
+    message = _post(review_request=review_request, actor=actor, body=body,
+                    from_agency=from_agency)
+    if not from_agency and review_request.status == ReviewRequest.Status.INFORMATION_REQUESTED:
+        _transition(review_request=review_request, action="provide_information", actor=actor,
+                    data={"message": message.pk})
+    return message
+
+
+@transaction.atomic
+def request_determine(*, review_request: ReviewRequest, actor: User, outcome: str,
+                      rationale: str, internal_notes: str = "") -> Determination:
+    if outcome not in Determination.Outcome.values:
+        raise ApplicationError("Choose an outcome: covered or not covered.", field="outcome")
+    if not (rationale or "").strip():
+        raise ApplicationError("Write the rationale the developer will read.", field="rationale")
+    _transition(review_request=review_request, action="determine", actor=actor,
+                data={"outcome": outcome})
+    determination = Determination(request=review_request, outcome=outcome,
+                                  rationale=rationale.strip(),
+                                  internal_notes=(internal_notes or "").strip(),
+                                  decided_by=actor)
+    _save(determination)
+    audit_record(actor=actor, action="determination.recorded", obj=determination,
+                 organisation=review_request.model.organisation,
+                 data={"request": review_request.pk, "outcome": outcome})
+    return determination
+
+
+@transaction.atomic
+def reviewer_assign(*, review_request: ReviewRequest, reviewer: User,
+                    actor: User) -> ReviewerAssignment:
+    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
+        raise PermissionDenied("Only program admins assign reviewers.")
+    if role_of(reviewer) != Membership.Role.REVIEWER or not reviewer.is_active:
+        raise ApplicationError("Only active agency reviewers can be assigned.", field="reviewer")
+    if review_request.status not in OPEN_STATES - {ReviewRequest.Status.DRAFT}:
+        raise TransitionNotAllowed("Reviewers are assigned to submitted requests under review.")
+    if review_request.assignments.filter(reviewer=reviewer).exists():
+        raise ApplicationError(f"{reviewer.username} is already assigned.", status=409)
+    assignment = ReviewerAssignment(request=review_request, reviewer=reviewer, assigned_by=actor)
+    _save(assignment)
+    assign_perm("submissions.view_reviewrequest", reviewer, review_request)
+    assign_perm("submissions.view_frontiermodel", reviewer, review_request.model)
+    audit_record(actor=actor, action="reviewer.assigned", obj=review_request,
+                 organisation=review_request.model.organisation,
+                 data={"reviewer": reviewer.username})
+    enqueue_email("reviewer-assigned", to=[reviewer.email], context={
+        "request_id": review_request.pk, "model_label": str(review_request.model)})
+    if review_request.status == ReviewRequest.Status.SUBMITTED:
+        _transition(review_request=review_request, action="start_review", actor=actor)
+    return assignment
+
+
+@transaction.atomic
+def reviewer_unassign(*, assignment: ReviewerAssignment, actor: User) -> None:
+    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
+        raise PermissionDenied("Only program admins change assignments.")
+    review_request, reviewer = assignment.request, assignment.reviewer
+    assignment.delete()
+    remove_perm("submissions.view_reviewrequest", reviewer, review_request)
+    if not ReviewerAssignment.objects.filter(reviewer=reviewer,
+                                             request__model=review_request.model).exists():
+        remove_perm("submissions.view_frontiermodel", reviewer, review_request.model)
+    audit_record(actor=actor, action="reviewer.unassigned", obj=review_request,
+                 organisation=review_request.model.organisation,
+                 data={"reviewer": reviewer.username})
+
+
+def request_view_record(*, review_request: ReviewRequest, actor: User) -> None:
+    """Reads of a request by the government side are confidential-material reads: record them."""
+    membership = actor.membership_or_none
+    if membership is not None and membership.is_government:
+        audit_record(actor=actor, action="review_request.viewed", obj=review_request,
+                     organisation=review_request.model.organisation)

@@ -1,0 +1,311 @@
+"""Server-rendered pages for developers, reviewers and program admins."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import Membership, User
+from accounts.selectors import is_developer, is_program_admin, role_of
+from audit.selectors import audit_events_for_object
+from review_portal.pages import call_service
+from submissions import selectors, services
+from submissions.api import artifact_response
+from submissions.artifact_services import artifact_read, artifact_upload
+from submissions.forms import (
+    ArtifactForm,
+    AssignForm,
+    DetermineForm,
+    FrontierModelForm,
+    MessageForm,
+    QuestionForm,
+    ReasonForm,
+    ReviewRequestForm,
+    WindowForm,
+)
+from submissions.models import AccessWindow, FrontierModel, ReviewRequest
+from submissions.window_services import window_cancel, window_change, window_schedule
+from submissions.workflow import AGENCY, DEVELOPER, allowed_actions
+
+
+@login_required
+def home(request):
+    role = role_of(request.user)
+    if role == Membership.Role.DEVELOPER:
+        return redirect("model_list")
+    if role in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN):
+        return redirect("request_list")
+    return render(request, "submissions/home.html")
+
+
+# --- models ---------------------------------------------------------------------------------
+
+@login_required
+def model_list(request):
+    models = selectors.models_visible_to(request.user).annotate(
+        open_requests=Count("review_requests",
+                            filter=~Q(review_requests__status=ReviewRequest.Status.WITHDRAWN))
+    )
+    return render(request, "submissions/model_list.html", {
+        "models": models, "can_register": is_developer(request.user)})
+
+
+def _model_initial(model: FrontierModel) -> dict:
+    initial = {f: getattr(model, f) for f in services.MODEL_FIELDS}
+    for f in ("planned_partner_release_at", "planned_public_release_at"):
+        initial[f] = initial[f].strftime("%Y-%m-%dT%H:%M")
+    initial["timezone"] = "UTC"
+    return initial
+
+
+@login_required
+def model_create(request):
+    if not is_developer(request.user):
+        raise PermissionDenied
+    form = FrontierModelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "timezone"}
+        model = call_service(request, form, lambda: services.model_register(
+            actor=request.user, **data))
+        if model:
+            messages.success(request, f"{model} is registered.")
+            return redirect("model_detail", pk=model.pk)
+    return render(request, "submissions/model_form.html", {"form": form, "model": None})
+
+
+@login_required
+def model_detail(request, pk):
+    model = selectors.model_get_for_user(user=request.user, pk=pk)
+    is_dev = selectors.model_is_developer(user=request.user, model=model)
+    return render(request, "submissions/model_detail.html", {
+        "model": model,
+        "is_developer": is_dev,
+        "requests": selectors.requests_visible_to(request.user).filter(model=model),
+        "determination": selectors.model_current_determination(model=model),
+        "is_covered": selectors.model_is_covered(model=model),
+        "windows": model.windows.all(),
+        "frozen": selectors.model_has_final_determination(model=model),
+        "request_form": ReviewRequestForm(),
+    })
+
+
+@login_required
+def model_edit(request, pk):
+    model = selectors.model_get_for_user(user=request.user, pk=pk)
+    if not selectors.model_is_developer(user=request.user, model=model):
+        raise PermissionDenied
+    form = FrontierModelForm(request.POST or None, initial=_model_initial(model))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "timezone"}
+        updated = call_service(request, form, lambda: services.model_update(
+            model=model, actor=request.user, **data))
+        if updated:
+            messages.success(request, "Saved.")
+            return redirect("model_detail", pk=model.pk)
+    return render(request, "submissions/model_form.html", {
+        "form": form, "model": model,
+        "frozen": selectors.model_has_final_determination(model=model)})
+
+
+# --- requests -------------------------------------------------------------------------------
+
+@login_required
+def request_list(request):
+    requests = selectors.requests_visible_to(request.user)
+    status = request.GET.get("status")
+    if status in ReviewRequest.Status.values:
+        requests = requests.filter(status=status)
+    return render(request, "submissions/request_list.html", {
+        "requests": requests, "statuses": ReviewRequest.Status.choices, "status": status})
+
+
+@login_required
+@require_POST
+def request_create(request, model_pk):
+    model = selectors.model_get_for_user(user=request.user, pk=model_pk)
+    form = ReviewRequestForm(request.POST)
+    if form.is_valid():
+        review_request = call_service(request, None, lambda: services.request_create(
+            model=model, actor=request.user, cover_note=form.cleaned_data["cover_note"]))
+        if review_request:
+            messages.success(request, "Draft request created. Add artifacts, then submit it.")
+            return redirect("request_detail", pk=review_request.pk)
+    return redirect("model_detail", pk=model.pk)
+
+
+@login_required
+def request_detail(request, pk):
+    review_request = selectors.request_detail_for_user(user=request.user, pk=pk)
+    side = selectors.request_side(user=request.user, review_request=review_request)
+    services.request_view_record(review_request=review_request, actor=request.user)
+    government = side in (AGENCY, "admin")
+    context = {
+        "r": review_request,
+        "side": side,
+        "government": government,
+        "actions": allowed_actions(review_request.status, side) if side in (DEVELOPER, AGENCY)
+        else [],
+        "history": _history(review_request, government=government) if side else [],
+        "message_form": MessageForm(),
+        "question_form": QuestionForm(),
+        "determine_form": DetermineForm(),
+        "reason_form": ReasonForm(),
+        "artifact_form": ArtifactForm(),
+    }
+    if side == "admin":
+        assigned = [a.reviewer_id for a in review_request.assignments.all()]
+        context["assign_form"] = AssignForm(reviewers=User.objects.filter(
+            membership__role=Membership.Role.REVIEWER, is_active=True).exclude(pk__in=assigned))
+    return render(request, "submissions/request_detail.html", context)
+
+
+def _history(review_request, *, government: bool):
+    events = audit_events_for_object(obj=review_request).select_related("actor__membership")
+    if not government:
+        # Who in the agency read the request, and when, is the agency's business.
+        events = events.exclude(action="review_request.viewed")
+    return events
+
+
+REQUEST_ACTIONS = {
+    "submit": (None, lambda r, u, d: services.request_submit(review_request=r, actor=u)),
+    "withdraw": (ReasonForm, lambda r, u, d: services.request_withdraw(
+        review_request=r, actor=u, reason=d["reason"])),
+    "request_reconsideration": (ReasonForm, lambda r, u, d: services.request_reconsideration(
+        review_request=r, actor=u, reason=d["reason"])),
+    "start_review": (None, lambda r, u, d: services.request_start_review(review_request=r,
+                                                                         actor=u)),
+    "request_information": (QuestionForm, lambda r, u, d: services.request_ask_information(
+        review_request=r, actor=u, question=d["question"])),
+    "determine": (DetermineForm, lambda r, u, d: services.request_determine(
+        review_request=r, actor=u, **d)),
+}
+
+
+@login_required
+@require_POST
+def request_action(request, pk, action):
+    review_request = selectors.request_get_for_user(user=request.user, pk=pk)
+    if action not in REQUEST_ACTIONS:
+        messages.error(request, "Unknown action.")
+        return redirect("request_detail", pk=pk)
+    form_class, call = REQUEST_ACTIONS[action]
+    data = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect("request_detail", pk=pk)
+        data = form.cleaned_data
+    if call_service(request, None, lambda: call(review_request, request.user, data)) is not None:
+        messages.success(request, "Done.")
+    return redirect("request_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def message_create(request, pk):
+    review_request = selectors.request_get_for_user(user=request.user, pk=pk)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        call_service(request, None, lambda: services.message_post(
+            review_request=review_request, actor=request.user, body=form.cleaned_data["body"]))
+    else:
+        messages.error(request, "A message cannot be empty.")
+    return redirect(reverse("request_detail", args=[pk]) + "#thread")
+
+
+@login_required
+@require_POST
+def reviewer_assign(request, pk):
+    review_request = selectors.request_get_for_user(user=request.user, pk=pk)
+    if not is_program_admin(request.user):
+        raise PermissionDenied
+    form = AssignForm(request.POST, reviewers=User.objects.filter(
+        membership__role=Membership.Role.REVIEWER))
+    if form.is_valid():
+        if call_service(request, None, lambda: services.reviewer_assign(
+                review_request=review_request, reviewer=form.cleaned_data["reviewer"],
+                actor=request.user)):
+            messages.success(request, "Reviewer assigned.")
+    else:
+        messages.error(request, "Choose a reviewer.")
+    return redirect("request_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def artifact_create(request, pk):
+    review_request = selectors.request_get_for_user(user=request.user, pk=pk)
+    form = ArtifactForm(request.POST, request.FILES)
+    if form.is_valid():
+        if call_service(request, None, lambda: artifact_upload(
+                review_request=review_request, actor=request.user,
+                kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"])):
+            messages.success(request, "Uploaded.")
+    else:
+        messages.error(request, "Choose a file and what it is.")
+    return redirect(reverse("request_detail", args=[pk]) + "#artifacts")
+
+
+@login_required
+def artifact_download(request, pk):
+    artifact = selectors.artifact_get_for_user(user=request.user, pk=pk)
+    return artifact_response(artifact, artifact_read(artifact=artifact, actor=request.user))
+
+
+# --- windows --------------------------------------------------------------------------------
+
+@login_required
+def window_list(request):
+    windows = selectors.windows_visible_to(request.user)
+    if request.GET.get("flagged") == "1":
+        windows = windows.exclude(flag_reason="")
+    return render(request, "submissions/window_list.html", {"windows": windows})
+
+
+@login_required
+def window_edit(request, model_pk):
+    """Schedule the government window of a model, or change the one it has."""
+    model = selectors.model_get_for_user(user=request.user, pk=model_pk)
+    if not selectors.model_is_developer(user=request.user, model=model):
+        raise PermissionDenied
+    window = model.windows.filter(kind=AccessWindow.Kind.GOVERNMENT,
+                                  status=AccessWindow.Status.SCHEDULED).first()
+    initial = {"timezone": "UTC"}
+    if window:
+        initial |= {"starts_at": window.starts_at.strftime("%Y-%m-%dT%H:%M"),
+                    "ends_at": window.ends_at.strftime("%Y-%m-%dT%H:%M")}
+    form = WindowForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if window:
+            saved = call_service(request, form, lambda: window_change(
+                window=window, actor=request.user, starts_at=d["starts_at"], ends_at=d["ends_at"]))
+        else:
+            saved = call_service(request, form, lambda: window_schedule(
+                model=model, actor=request.user, starts_at=d["starts_at"], ends_at=d["ends_at"]))
+        if saved:
+            messages.success(request, "The government access window is saved.")
+            return redirect("model_detail", pk=model.pk)
+    return render(request, "submissions/window_form.html", {
+        "form": form, "model": model, "window": window,
+        "max_days": settings.ACCESS_WINDOW_MAX_DAYS,
+        "is_covered": selectors.model_is_covered(model=model)})
+
+
+@login_required
+@require_POST
+def window_cancel_view(request, pk):
+    window = selectors.window_get_for_user(user=request.user, pk=pk)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    if call_service(request, None, lambda: window_cancel(
+            window=window, actor=request.user, reason=form.cleaned_data.get("reason", ""))):
+        messages.success(request, "The window is cancelled.")
+    return redirect("model_detail", pk=window.model_id)

@@ -1,0 +1,179 @@
+"""The government pre-release access window: at most 30 days, before the partner release.
+
+The rules live here and hold for pages, the API, the admin and commands alike.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import program_admin_emails
+from audit.services import audit_record
+from review_portal.emails import enqueue_email
+from review_portal.errors import ApplicationError, TransitionNotAllowed
+from submissions.models import AccessWindow, FrontierModel
+from submissions.selectors import model_is_covered, model_is_developer
+
+
+def max_window() -> timedelta:
+    return timedelta(days=settings.ACCESS_WINDOW_MAX_DAYS)
+
+
+def window_rule_violations(*, model: FrontierModel, starts_at: datetime,
+                           ends_at: datetime) -> list[tuple[str, str]]:
+    """The rules a window must keep at all times, as (field, message) pairs."""
+    problems = []
+    if ends_at <= starts_at:
+        problems.append(("ends_at", "The window must start before it ends."))
+    elif ends_at - starts_at > max_window():
+        days = settings.ACCESS_WINDOW_MAX_DAYS
+        length = ends_at - starts_at
+        problems.append((
+            "ends_at",
+            f"A window is at most {days} days long; this one is {length.days} days"
+            f"{' and ' + str(timedelta(seconds=length.seconds)) if length.seconds else ''}.",
+        ))
+    if ends_at > model.planned_partner_release_at:
+        problems.append((
+            "ends_at",
+            "The government window must end no later than the planned release to trusted "
+            f"partners ({model.planned_partner_release_at:%Y-%m-%d %H:%M %Z}).",
+        ))
+    return problems
+
+
+def _validate(*, model: FrontierModel, starts_at: datetime, ends_at: datetime,
+              check_start_in_past: bool) -> None:
+    for value, field in ((starts_at, "starts_at"), (ends_at, "ends_at")):
+        if not isinstance(value, datetime) or timezone.is_naive(value):
+            raise ApplicationError("Give a date and time with its time zone.", field=field)
+    now = timezone.now()
+    if check_start_in_past and starts_at < now:
+        raise ApplicationError("The window cannot start in the past.", field="starts_at")
+    if ends_at <= now:
+        raise ApplicationError("The window cannot end in the past.", field="ends_at")
+    problems = window_rule_violations(model=model, starts_at=starts_at, ends_at=ends_at)
+    if problems:
+        field, message = problems[0]
+        raise ApplicationError(message, field=field)
+
+
+def _require_developer(actor: User, model: FrontierModel) -> None:
+    if not model_is_developer(user=actor, model=model):
+        raise PermissionDenied("Only the developer organisation schedules its access windows.")
+
+
+def _utc(value: datetime) -> datetime:
+    """Store UTC; naive values are left for `_validate` to refuse with a clear message."""
+    if isinstance(value, datetime) and not timezone.is_naive(value):
+        return value.astimezone(UTC)
+    return value
+
+
+@transaction.atomic
+def window_schedule(*, model: FrontierModel, actor: User, starts_at: datetime,
+                    ends_at: datetime) -> AccessWindow:
+    _require_developer(actor, model)
+    FrontierModel.objects.select_for_update().get(pk=model.pk)  # serialise per model
+    if not model_is_covered(model=model):
+        raise ApplicationError("A government access window is scheduled only for a model "
+                               "determined to be a covered frontier model.", status=409)
+    if model.windows.filter(kind=AccessWindow.Kind.GOVERNMENT,
+                            status=AccessWindow.Status.SCHEDULED).exists():
+        raise ApplicationError("This model already has a government window; change it instead.",
+                               status=409)
+    starts_at, ends_at = _utc(starts_at), _utc(ends_at)
+    _validate(model=model, starts_at=starts_at, ends_at=ends_at, check_start_in_past=True)
+    window = AccessWindow(model=model, kind=AccessWindow.Kind.GOVERNMENT, starts_at=starts_at,
+                          ends_at=ends_at, created_by=actor)
+    window.full_clean()
+    try:
+        window.save()
+    except IntegrityError as exc:
+        raise ApplicationError("This model already has a government window.", status=409) from exc
+    audit_record(actor=actor, action="window.scheduled", obj=window,
+                 organisation=model.organisation,
+                 data={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+    return window
+
+
+@transaction.atomic
+def window_change(*, window: AccessWindow, actor: User, starts_at: datetime,
+                  ends_at: datetime) -> AccessWindow:
+    _require_developer(actor, window.model)
+    window = AccessWindow.objects.select_for_update().select_related("model").get(pk=window.pk)
+    if window.status != AccessWindow.Status.SCHEDULED:
+        raise TransitionNotAllowed("A cancelled window cannot be changed.")
+    if window.ends_at <= timezone.now():
+        raise TransitionNotAllowed("A window that has ended cannot be changed.")
+    starts_at, ends_at = _utc(starts_at), _utc(ends_at)
+    start_moved = starts_at != window.starts_at
+    if not start_moved and window.starts_at <= timezone.now() < starts_at:
+        start_moved = True
+    _validate(model=window.model, starts_at=starts_at, ends_at=ends_at,
+              check_start_in_past=start_moved)
+    before = {"starts_at": window.starts_at.isoformat(), "ends_at": window.ends_at.isoformat()}
+    window.starts_at, window.ends_at, window.flag_reason = starts_at, ends_at, ""
+    window.full_clean()
+    window.save()
+    audit_record(actor=actor, action="window.changed", obj=window,
+                 organisation=window.model.organisation,
+                 data={"before": before, "after": {"starts_at": starts_at.isoformat(),
+                                                   "ends_at": ends_at.isoformat()}})
+    return window
+
+
+@transaction.atomic
+def window_cancel(*, window: AccessWindow, actor: User, reason: str = "") -> AccessWindow:
+    _require_developer(actor, window.model)
+    window = AccessWindow.objects.select_for_update().select_related("model").get(pk=window.pk)
+    if window.status != AccessWindow.Status.SCHEDULED:
+        raise TransitionNotAllowed("This window is already cancelled.")
+    if window.ends_at <= timezone.now():
+        raise TransitionNotAllowed("A window that has ended cannot be cancelled.")
+    window.status = AccessWindow.Status.CANCELLED
+    window.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action="window.cancelled", obj=window,
+                 organisation=window.model.organisation, data={"reason": (reason or "").strip()})
+    return window
+
+
+def windows_recheck_for_model(*, model: FrontierModel, actor: User | None = None) -> list[int]:
+    """Flag (or unflag) the model's live windows against its current dates; never change them.
+
+    Returns the ids of windows newly flagged. Idempotent: a second run changes nothing.
+    """
+    newly_flagged = []
+    live = model.windows.filter(status=AccessWindow.Status.SCHEDULED,
+                                ends_at__gt=timezone.now())
+    for window in live.select_for_update():
+        problems = window_rule_violations(model=model, starts_at=window.starts_at,
+                                          ends_at=window.ends_at)
+        reason = " ".join(message for _, message in problems)
+        if reason == window.flag_reason:
+            continue
+        window.flag_reason = reason
+        window.save(update_fields=["flag_reason", "updated_at"])
+        audit_record(actor=actor, action="window.flagged" if reason else "window.unflagged",
+                     obj=window, organisation=model.organisation, data={"reason": reason})
+        if reason:
+            newly_flagged.append(window.pk)
+            enqueue_email("window-flagged", to=program_admin_emails(), context={
+                "window_id": window.pk, "model_label": str(model), "reason": reason})
+    return newly_flagged
+
+
+@transaction.atomic
+def windows_check_rules() -> list[int]:
+    """The periodic sweep: re-check every live window (the setting may have been lowered)."""
+    flagged: list[int] = []
+    model_ids = AccessWindow.objects.filter(
+        status=AccessWindow.Status.SCHEDULED, ends_at__gt=timezone.now()
+    ).values_list("model_id", flat=True).distinct()
+    for model in FrontierModel.objects.filter(pk__in=list(model_ids)):
+        flagged += windows_recheck_for_model(model=model)
+    return flagged
