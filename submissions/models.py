@@ -73,7 +73,8 @@ class ReviewRequest(models.Model):
                               related_name="review_requests")
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT,
                               db_index=True)
-    cover_note = models.TextField(blank=True, help_text="What the developer wants reviewers to know")
+    cover_note = models.TextField(blank=True,
+                                  help_text="What the developer wants reviewers to know")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -112,7 +113,8 @@ class Determination(models.Model):
                                 related_name="determinations")
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     rationale = models.TextField(help_text="Written for the developer")
-    internal_notes = models.TextField(blank=True, help_text="Agency only; never shown to the developer")
+    internal_notes = models.TextField(blank=True,
+                                      help_text="Agency only; never shown to the developer")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,4 @@
-"""Production: every secret comes from the environment, with no default; missing ones fail loudly."""
+"""Production: every secret comes from the environment with no default; a missing one fails."""
 
 from .base import *  # noqa: F403
 from .base import env, env_bool, env_int
