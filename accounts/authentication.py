@@ -2,6 +2,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
+from accounts.selectors import needs_second_factor
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -24,6 +25,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         )
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        # The second-factor middleware only sees the session user; a token must not let a
+        # government user who has not enrolled a device around it.
+        if needs_second_factor(token.user):
+            raise exceptions.PermissionDenied(
+                "Set up two-factor authentication before using the portal.")
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user, token
 

@@ -25,7 +25,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     for _folder in ("queue", "control"):
         (VAR_DIR / "test-broker" / _folder).mkdir(parents=True, exist_ok=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Worker processes started by tests write emails to files the test can read.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "test-emails"))
 PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
