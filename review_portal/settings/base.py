@@ -207,7 +207,7 @@ GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None
 
 # Celery: JSON only, late acknowledgement so a crashed worker does not lose a job.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
