@@ -6,7 +6,7 @@ the audit event and notifies the other side.
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -34,8 +34,9 @@ MODEL_FIELDS = (
 )
 # What a final determination rests on. The release schedule stays editable after it: moving a
 # date is the developer's business, and a window that no longer fits is flagged, not changed.
-SUBSTANCE_FIELDS = frozenset(MODEL_FIELDS) - {"planned_partner_release_at",
-                                               "planned_public_release_at"}
+RELEASE_FIELDS = ("planned_partner_release_at", "planned_public_release_at")
+SUBSTANCE_FIELDS = frozenset(MODEL_FIELDS) - set(RELEASE_FIELDS)
+TEXT_FIELDS = ("name", "version", "description", "compute_estimation_notes")
 
 
 def _require_developer(user, model: FrontierModel) -> None:
@@ -43,30 +44,64 @@ def _require_developer(user, model: FrontierModel) -> None:
         raise PermissionDenied("Only the developer organisation's members may do this.")
 
 
+def _normalise_model_fields(values: dict) -> dict:
+    values = dict(values)
+    for key in TEXT_FIELDS:
+        if isinstance(values.get(key), str):
+            values[key] = values[key].strip()
+    modalities = values.get("modalities")
+    if isinstance(modalities, list) and set(map(str, modalities)) <= set(Modality.values):
+        # One canonical order without repeats, so a form that sends the same set in another
+        # order is not taken for a change (which would be refused after a determination).
+        values["modalities"] = [m for m in Modality.values if m in modalities]
+    return values
+
+
 def _validate_model_fields(values: dict, *, now: datetime, check_past: set[str]) -> None:
     modalities = values.get("modalities")
     if not isinstance(modalities, list) or not modalities:
         raise ApplicationError("Choose at least one modality.", field="modalities")
-    unknown = sorted(set(modalities) - set(Modality.values))
+    unknown = sorted({str(m) for m in modalities} - set(Modality.values))
     if unknown:
         raise ApplicationError(f"Unknown modality: {', '.join(map(str, unknown))}.",
                                field="modalities")
     flop = values.get("training_compute_flop")
-    if not isinstance(flop, int | float) or not 0 < flop < 1e35:
+    if isinstance(flop, bool) or not isinstance(flop, int | float) or not 0 < flop < 1e35:
         raise ApplicationError("Estimated training compute must be a positive number of FLOP "
                                "(for example 3e25).", field="training_compute_flop")
+    for field in RELEASE_FIELDS:
+        value = values.get(field)
+        if not isinstance(value, datetime) or timezone.is_naive(value):
+            raise ApplicationError("Give the planned release date and time (with its time zone).",
+                                   field=field)
     partner = values["planned_partner_release_at"]
     public = values["planned_public_release_at"]
-    for field in check_past:
-        if values[field] <= now:
+    for field in RELEASE_FIELDS:  # a fixed order, so the first problem is the one reported
+        if field in check_past and values[field] <= now:
             raise ApplicationError("A planned release date cannot be in the past.", field=field)
     if public < partner:
         raise ApplicationError("The public release cannot come before the release to trusted "
                                "partners.", field="planned_public_release_at")
 
 
+def _check_version_is_new(*, model: FrontierModel) -> None:
+    clash = FrontierModel.objects.filter(organisation_id=model.organisation_id, name=model.name,
+                                         version=model.version).exclude(pk=model.pk)
+    if clash.exists():
+        raise ApplicationError(f"Your organisation has already registered {model.name} "
+                               f"{model.version}; give this one a new version.",
+                               field="version", status=409)
+
+
 def _save(obj) -> None:
-    obj.full_clean()
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        # Surface the model's own checks as the one domain error, so pages and the API show a
+        # clear message rather than failing.
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ApplicationError(" ".join(messages),
+                               field=None if field == NON_FIELD_ERRORS else field) from exc
     try:
         obj.save()
     except IntegrityError as exc:  # a race past full_clean's uniqueness check
@@ -78,11 +113,11 @@ def model_register(*, actor: User, **fields) -> FrontierModel:
     membership = actor.membership_or_none
     if membership is None or membership.role != Membership.Role.DEVELOPER:
         raise PermissionDenied("Only members of an AI developer organisation register models.")
-    values = {k: fields.get(k) for k in MODEL_FIELDS}
+    values = _normalise_model_fields({k: fields.get(k) for k in MODEL_FIELDS})
     values["compute_estimation_notes"] = values["compute_estimation_notes"] or ""
-    _validate_model_fields(values, now=timezone.now(),
-                           check_past={"planned_partner_release_at", "planned_public_release_at"})
+    _validate_model_fields(values, now=timezone.now(), check_past=set(RELEASE_FIELDS))
     model = FrontierModel(organisation=membership.organisation, created_by=actor, **values)
+    _check_version_is_new(model=model)
     _save(model)
     group = membership.organisation.group
     for perm in ("view_frontiermodel", "change_frontiermodel"):
@@ -97,7 +132,8 @@ def model_register(*, actor: User, **fields) -> FrontierModel:
 def model_update(*, model: FrontierModel, actor: User, **changes) -> FrontierModel:
     _require_developer(actor, model)
     model = FrontierModel.objects.select_for_update().get(pk=model.pk)
-    changed = {k: v for k, v in changes.items() if k in MODEL_FIELDS and getattr(model, k) != v}
+    changes = _normalise_model_fields({k: v for k, v in changes.items() if k in MODEL_FIELDS})
+    changed = {k: v for k, v in changes.items() if getattr(model, k) != v}
     if not changed:
         return model
     frozen = sorted(set(changed) & SUBSTANCE_FIELDS)
@@ -113,6 +149,7 @@ def model_update(*, model: FrontierModel, actor: User, **changes) -> FrontierMod
                            check_past={f for f in changed if f.startswith("planned_")})
     for key, value in changed.items():
         setattr(model, key, value)
+    _check_version_is_new(model=model)
     _save(model)
     audit_record(actor=actor, action="model.updated", obj=model, organisation=model.organisation,
                  data={"changed": {k: str(v) for k, v in changed.items()}})
@@ -165,6 +202,11 @@ def _transition(*, review_request: ReviewRequest, action: str, actor: User,
             f"A request that is {locked.get_status_display().lower()} cannot be "
             f"{transition.label}."
         )
+    if transition.before_determination_only and locked.determinations.exists():
+        raise TransitionNotAllowed(
+            "A determination has been made on this request, so it can no longer be "
+            f"{transition.label}; the reviewers will answer the reconsideration."
+        )
     previous = locked.status
     locked.status = transition.target
     locked.status_changed_at = timezone.now()
@@ -202,6 +244,11 @@ def _post(*, review_request: ReviewRequest, actor: User, body: str, from_agency:
     body = (body or "").strip()
     if not body:
         raise ApplicationError("A message cannot be empty.", field="body")
+    # A TextField's max_length is not checked by full_clean() nor the database: check it here.
+    limit = Message._meta.get_field("body").max_length
+    if len(body) > limit:
+        raise ApplicationError(f"A message can be at most {limit} characters long.",
+                               field="body")
     message = Message(request=review_request, author=actor, body=body, from_agency=from_agency)
     _save(message)
     audit_record(actor=actor, action="message.posted", obj=message,

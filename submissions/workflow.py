@@ -22,6 +22,10 @@ class Transition:
     target: str
     side: str
     label: str
+    # Withdrawal is open only before a determination. A request reopened for reconsideration is
+    # "in review" again but already carries a determination: withdrawing it would drop that
+    # determination (the model would silently stop being covered), so the move stays closed.
+    before_determination_only: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -37,7 +41,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("determine", frozenset({S.IN_REVIEW}), S.DETERMINED, AGENCY, "determined"),
         Transition("withdraw",
                    frozenset({S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.INFORMATION_REQUESTED}),
-                   S.WITHDRAWN, DEVELOPER, "withdrawn"),
+                   S.WITHDRAWN, DEVELOPER, "withdrawn", before_determination_only=True),
         Transition("request_reconsideration", frozenset({S.DETERMINED}), S.IN_REVIEW,
                    DEVELOPER, "reconsideration requested"),
     ]
@@ -47,5 +51,9 @@ TRANSITIONS: dict[str, Transition] = {
 OPEN_STATES = frozenset({S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.INFORMATION_REQUESTED})
 
 
-def allowed_actions(status: str, side: str) -> list[str]:
-    return [t.action for t in TRANSITIONS.values() if status in t.sources and t.side == side]
+def allowed_actions(status: str, side: str, *, has_determination: bool = False) -> list[str]:
+    return [
+        t.action for t in TRANSITIONS.values()
+        if status in t.sources and t.side == side
+        and not (has_determination and t.before_determination_only)
+    ]
