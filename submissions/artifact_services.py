@@ -50,24 +50,30 @@ def detect_content_type(data: bytes, extension: str) -> str:
         allowed = ", ".join(f".{e}" for e in ALLOWED_TYPES)
         raise ApplicationError(f"Files of type .{extension or '?'} are not accepted "
                                f"(allowed: {allowed}).", field="file")
-    kind = filetype.guess(data)
     if extension == "pdf":
         if data[:5] != b"%PDF-":
             raise ApplicationError("The file is named .pdf but its content is not a PDF.",
                                    field="file")
         return ALLOWED_TYPES["pdf"]
-    if kind is not None or b"\x00" in data:
-        raise ApplicationError(
-            f"The file is named .{extension} but its content is "
-            f"{'a ' + kind.mime + ' file' if kind else 'binary'}.", field="file")
+    # Text is decided by the bytes themselves: valid UTF-8 without NUL. Executables, archives
+    # and images fail that. A signature match alone does not make a file binary: short
+    # signatures ("BM", "ID3", "MZ") also begin ordinary text such as "BM25 baseline results".
+    # The signature only names what a refused file looks like.
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ApplicationError(f"The file is named .{extension} but is not UTF-8 text.",
-                               field="file") from exc
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        kind = filetype.guess(data)
+        if kind is None and text is None:
+            raise ApplicationError(f"The file is named .{extension} but is not UTF-8 text.",
+                                   field="file")
+        described = f"a {kind.mime} file" if kind else "binary"
+        raise ApplicationError(f"The file is named .{extension} but its content is {described}.",
+                               field="file")
     if extension == "json":
         try:
-            json.loads(text)
+            json.loads(text.removeprefix("\ufeff"))  # RFC 8259 lets a parser ignore a BOM
         except ValueError as exc:
             raise ApplicationError(f"The JSON file does not parse: {exc}.", field="file") from exc
     return ALLOWED_TYPES[extension]
@@ -110,6 +116,12 @@ def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
     path.chmod(0o600)
     try:
         with transaction.atomic():
+            # Re-check under a lock: the caller's copy may predate a withdrawal or determination
+            # that committed since, and a closed request must not gain material.
+            locked = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
+            if locked.status not in OPEN_STATES:
+                raise ApplicationError("Artifacts can be added only while the request is open.",
+                                       status=409)
             artifact = Artifact(request=review_request, kind=kind, filename=filename,
                                 content_type=content_type, size_bytes=len(data),
                                 sha256=hashlib.sha256(data).hexdigest(), storage_path=relative,

@@ -78,7 +78,9 @@ def _utc(value: datetime) -> datetime:
 def window_schedule(*, model: FrontierModel, actor: User, starts_at: datetime,
                     ends_at: datetime) -> AccessWindow:
     _require_developer(actor, model)
-    FrontierModel.objects.select_for_update().get(pk=model.pk)  # serialise per model
+    # Lock the model row and check against what it holds now: the caller's copy may predate a
+    # move of the partner release, whose recheck would then never see this window.
+    model = FrontierModel.objects.select_for_update().get(pk=model.pk)
     if not model_is_covered(model=model):
         raise ApplicationError("A government access window is scheduled only for a model "
                                "determined to be a covered frontier model.", status=409)
@@ -111,11 +113,9 @@ def window_change(*, window: AccessWindow, actor: User, starts_at: datetime,
     if window.ends_at <= timezone.now():
         raise TransitionNotAllowed("A window that has ended cannot be changed.")
     starts_at, ends_at = _utc(starts_at), _utc(ends_at)
-    start_moved = starts_at != window.starts_at
-    if not start_moved and window.starts_at <= timezone.now() < starts_at:
-        start_moved = True
+    # An active window keeps its (past) start; only a start that moves must be in the future.
     _validate(model=window.model, starts_at=starts_at, ends_at=ends_at,
-              check_start_in_past=start_moved)
+              check_start_in_past=starts_at != window.starts_at)
     before = {"starts_at": window.starts_at.isoformat(), "ends_at": window.ends_at.isoformat()}
     window.starts_at, window.ends_at, window.flag_reason = starts_at, ends_at, ""
     window.full_clean()
