@@ -32,6 +32,10 @@ from submissions.serializers import (
 )
 from submissions.window_services import window_cancel, window_change, window_schedule
 
+# Ids in URLs are digits: anything else answers 404 from the router instead of reaching a
+# query that would fail on a non-numeric primary key.
+ID = r"\d+"
+
 
 def _parse(serializer_class, request, **kwargs):
     serializer = serializer_class(data=request.data, **kwargs)
@@ -41,6 +45,7 @@ def _parse(serializer_class, request, **kwargs):
 
 class FrontierModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            viewsets.GenericViewSet):
+    lookup_value_regex = ID
     serializer_class = FrontierModelSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -60,6 +65,7 @@ class FrontierModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = ID
     serializer_class = ReviewRequestSerializer
 
     def get_queryset(self):
@@ -75,9 +81,10 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(fresh).data, status=code)
 
     def retrieve(self, request, pk=None):
-        review_request = self._get(pk)
+        # One fetch with what the answer shows (not _get and then _answer's fresh copy).
+        review_request = get_object_or_404(self.get_queryset(), pk=pk)
         services.request_view_record(review_request=review_request, actor=request.user)
-        return self._answer(review_request)
+        return Response(self.get_serializer(review_request).data)
 
     @extend_schema(request=ReviewRequestCreateSerializer, responses=ReviewRequestSerializer)
     def create(self, request):
@@ -159,6 +166,8 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class ArtifactViewSet(viewsets.GenericViewSet):
     """Artifacts under a request: /review-requests/{request_pk}/artifacts/."""
 
+    lookup_value_regex = ID
+
     serializer_class = ArtifactSerializer
     parser_classes = [MultiPartParser, FormParser]
 
@@ -200,6 +209,7 @@ def artifact_response(artifact, data: bytes) -> HttpResponse:
 
 
 class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = ID
     serializer_class = WindowSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 

@@ -1,7 +1,8 @@
 """Reads, filtered for the user. One access helper per entity: lists and detail pages share the
 same queryset, so a list can never show what a detail view would refuse (404)."""
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.contrib.auth.models import Permission
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
@@ -18,12 +19,26 @@ from submissions.models import (
 from submissions.workflow import AGENCY, DEVELOPER
 
 
+def _holds_global_perm(user, perm: str) -> bool:
+    """A model-wide permission held by the user or one of its groups; `is_superuser` grants
+    nothing here (a Django superuser is not a program role)."""
+    app_label, codename = perm.split(".", 1)
+    return Permission.objects.filter(
+        Q(user=user) | Q(group__user=user),
+        content_type__app_label=app_label, codename=codename,
+    ).exists()
+
+
 def _visible(user, perm: str, klass) -> QuerySet:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return klass.objects.none()
+    # Program admins hold the global permission through their group. Checked here rather than
+    # with guardian's accept_global_perms, which guardian ignores when with_superuser=False.
+    if _holds_global_perm(user, perm):
+        return klass.objects.all()
     # Developers hold object permissions through their organisation's group, assigned reviewers
-    # hold them as users, program admins hold the global permission through their group.
-    return get_objects_for_user(user, perm, klass=klass, accept_global_perms=True,
+    # hold them as users.
+    return get_objects_for_user(user, perm, klass=klass, accept_global_perms=False,
                                 with_superuser=False)
 
 

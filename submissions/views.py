@@ -147,8 +147,10 @@ def request_detail(request, pk):
         "r": review_request,
         "side": side,
         "government": government,
-        "actions": allowed_actions(review_request.status, side) if side in (DEVELOPER, AGENCY)
-        else [],
+        # determinations are prefetched: bool() of them costs no query.
+        "actions": allowed_actions(review_request.status, side,
+                                   has_determination=bool(review_request.determinations.all()))
+        if side in (DEVELOPER, AGENCY) else [],
         "history": _history(review_request, government=government) if side else [],
         "message_form": MessageForm(),
         "question_form": QuestionForm(),
@@ -285,6 +287,12 @@ def window_edit(request, model_pk):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         if window:
+            # The fields carry minutes only: a value left as shown means "unchanged", so keep
+            # the stored one to the second (an active window's start must not appear moved).
+            for field in ("starts_at", "ends_at"):
+                stored = getattr(window, field)
+                if d[field] == stored.replace(second=0, microsecond=0):
+                    d[field] = stored
             saved = call_service(request, form, lambda: window_change(
                 window=window, actor=request.user, starts_at=d["starts_at"], ends_at=d["ends_at"]))
         else:

@@ -1,0 +1,161 @@
+"""List pages, list endpoints and the request page run a fixed number of SQL queries, whatever
+the number of rows. Each test counts with few rows and with many, asserts the counts are equal,
+and pins the number so a new query per page shows up in review."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from submissions import services
+from submissions.artifact_services import artifact_upload
+from submissions.window_services import window_schedule
+from tests.conftest import bring_to
+from tests.factories import make_model
+
+
+def _schedule(model, actor):
+    start = timezone.now() + timedelta(days=2)
+    return window_schedule(model=model, actor=actor, starts_at=start,
+                           ends_at=start + timedelta(days=10))
+
+
+def add_covered_models(world, count: int) -> None:
+    """Acme models, each with a determined request (a reviewer, a message) and a window."""
+    existing = world.acme.frontier_models.count()
+    for i in range(existing, existing + count):
+        model = make_model(world.owner, name=f"Model {i:02d}")
+        request = services.request_create(model=model, actor=world.owner)
+        services.request_submit(review_request=request, actor=world.owner)
+        services.reviewer_assign(review_request=request, reviewer=world.reviewer,
+                                 actor=world.admin)
+        services.request_ask_information(review_request=request, actor=world.reviewer,
+                                         question="Which scaffolds?")
+        services.message_post(review_request=request, actor=world.owner, body="Scaffold A.")
+        services.request_determine(review_request=request, actor=world.reviewer,
+                                   outcome="covered", rationale="Above the level.",
+                                   internal_notes="note")
+        _schedule(model, world.owner)
+
+
+def count_queries(client, url) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries), response
+
+
+def rows_in(url, response) -> int:
+    if url.startswith("/api/"):
+        return len(response.json()["results"])
+    return response.content.decode().count("<tr><td>")
+
+
+# url -> {viewer: the pinned number of queries}. Rows: Acme's models, requests and windows.
+# Government users cost one query more: the second-factor middleware checks their device.
+LISTS = {
+    "/models/": {"owner": 6, "reviewer": 7, "admin": 7},
+    "/requests/": {"owner": 6, "reviewer": 7, "admin": 7},
+    "/windows/": {"owner": 6, "admin": 7},
+    "/api/v1/models/": {"owner": 6, "reviewer": 7, "admin": 7},
+    "/api/v1/review-requests/": {"owner": 8, "reviewer": 9, "admin": 9},
+    "/api/v1/windows/": {"owner": 6, "admin": 7},
+}
+
+
+@pytest.mark.parametrize("url", list(LISTS))
+def test_a_list_runs_as_many_queries_for_12_rows_as_for_2(client, covered, url,
+                                                          django_assert_max_num_queries):
+    _schedule(covered.model, covered.owner)
+    add_covered_models(covered, 1)
+    few = {}
+    for viewer in LISTS[url]:
+        client.force_login(getattr(covered, viewer))
+        client.get(url)  # warm the per-process caches (content types, permissions)
+        few[viewer], response = count_queries(client, url)
+        assert rows_in(url, response) >= 2, viewer
+
+    add_covered_models(covered, 10)
+    for viewer, pinned in LISTS[url].items():
+        client.force_login(getattr(covered, viewer))
+        many, response = count_queries(client, url)
+        assert rows_in(url, response) >= 12, viewer
+        assert many == few[viewer], viewer
+        with django_assert_max_num_queries(pinned):
+            client.get(url)
+
+
+def _upload(world, request, name):
+    artifact_upload(review_request=request, actor=world.owner, kind="model_card",
+                    uploaded_file=SimpleUploadedFile(name, b"A model card.\n"))
+
+
+def _grow_thread(world, request, rounds: int) -> None:
+    """Reconsider and decide again: more messages, artifacts, determinations and history."""
+    for i in range(rounds):
+        services.request_reconsideration(review_request=request, actor=world.owner,
+                                         reason=f"Round {i}")
+        for j in range(2):
+            _upload(world, request, f"card-{i}-{j}.txt")
+            services.message_post(review_request=request, actor=world.reviewer,
+                                  body=f"Question {i}.{j}")
+            services.message_post(review_request=request, actor=world.owner,
+                                  body=f"Answer {i}.{j}")
+        services.request_determine(review_request=request, actor=world.reviewer,
+                                   outcome="not_covered", rationale=f"Round {i}.",
+                                   internal_notes="note")
+
+
+DETAIL = {"owner": 14, "reviewer": 15, "admin": 15}
+
+
+@pytest.mark.parametrize("viewer", list(DETAIL))
+def test_the_request_page_runs_a_fixed_number_of_queries(client, world, viewer,
+                                                          django_assert_max_num_queries):
+    request = bring_to(world, "in_review")
+    _upload(world, request, "card.txt")
+    services.message_post(review_request=request, actor=world.reviewer, body="A question.")
+    services.request_determine(review_request=request, actor=world.reviewer, outcome="covered",
+                               rationale="Above the level.", internal_notes="note")
+    url = reverse("request_detail", args=[request.pk])
+    client.force_login(getattr(world, viewer))
+    client.get(url)
+    few, response = count_queries(client, url)
+    assert response.content.decode().count('class="msg') == 1
+
+    _grow_thread(world, request, rounds=3)
+    many, response = count_queries(client, url)
+    html = response.content.decode()
+    assert html.count('class="msg') == 16
+    assert html.count("superseded") == 3
+    assert many == few
+    with django_assert_max_num_queries(DETAIL[viewer]):
+        client.get(url)
+
+
+API_DETAIL = {"owner": (7, 6), "reviewer": (9, 7)}
+
+
+@pytest.mark.parametrize("viewer", list(API_DETAIL))
+def test_the_request_endpoint_and_its_thread_run_a_fixed_number_of_queries(
+        api, world, viewer, django_assert_max_num_queries):
+    request = bring_to(world, "in_review")
+    services.message_post(review_request=request, actor=world.reviewer, body="A question.")
+    services.request_determine(review_request=request, actor=world.reviewer, outcome="covered",
+                               rationale="Above the level.", internal_notes="note")
+    api.as_(getattr(world, viewer))
+    urls = [f"/api/v1/review-requests/{request.pk}/",
+            f"/api/v1/review-requests/{request.pk}/messages/"]
+    for url in urls:
+        api.get(url)
+    few = [count_queries(api, url)[0] for url in urls]
+    _grow_thread(world, request, rounds=3)
+    many = [count_queries(api, url)[0] for url in urls]
+    assert many == few
+    for url, pinned in zip(urls, API_DETAIL[viewer], strict=True):
+        with django_assert_max_num_queries(pinned):
+            api.get(url)
