@@ -1,5 +1,5 @@
-from django.core.exceptions import PermissionDenied
-from rest_framework import mixins, serializers, viewsets
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import mixins, permissions, serializers, viewsets
 
 from accounts.selectors import is_program_admin
 from audit.models import AuditEvent
@@ -15,19 +15,20 @@ class AuditEventSerializer(serializers.ModelSerializer):
                   "object_label", "organisation", "data"]
 
 
+class IsProgramAdmin(permissions.BasePermission):
+    message = "The audit trail is for program admins."
+
+    def has_permission(self, request, view) -> bool:
+        return is_program_admin(request.user)
+
+
 class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The audit trail, for program admins. Filter with ?action=, actor=, object_type=, since=."""
 
     serializer_class = AuditEventSerializer
+    permission_classes = [permissions.IsAuthenticated, IsProgramAdmin]
+    filter_backends = [DjangoFilterBackend]
     filterset_class = AuditEventFilter
 
     def get_queryset(self):
-        if not is_program_admin(self.request.user):
-            raise PermissionDenied
         return AuditEvent.objects.select_related("organisation")
-
-    @property
-    def filter_backends(self):
-        from django_filters.rest_framework import DjangoFilterBackend
-
-        return [DjangoFilterBackend]

@@ -13,6 +13,11 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("The audit trail is append-only.")
 
+    def bulk_update(self, objs, fields, batch_size=None):
+        # Refuse before Django opens its savepoint-less atomic block, so the refusal does not
+        # also poison the caller's transaction.
+        raise AppendOnlyError("The audit trail is append-only.")
+
 
 class AuditEvent(models.Model):
     """Who did what to which object, and when. Rows are only ever inserted.

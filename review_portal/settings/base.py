@@ -200,6 +200,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind` / `status` choice: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "accounts.models.Organisation.Kind",
+        "ArtifactKindEnum": "submissions.models.Artifact.Kind",
+        "WindowKindEnum": "submissions.models.AccessWindow.Kind",
+        "ReviewRequestStatusEnum": "submissions.models.ReviewRequest.Status",
+        "WindowStatusEnum": "submissions.models.AccessWindow.Status",
+    },
 }
 
 GUARDIAN_RAISE_403 = False

@@ -1,16 +1,29 @@
 """Production: every secret comes from the environment with no default; a missing one fails."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env, env_bool, env_int
 
+
+def _required_list(name: str) -> list[str]:
+    """A list variable that must be set and not empty (an empty list would fail only later)."""
+    values = [v for v in env.list(name) if v.strip()]
+    if not values:
+        raise ImproperlyConfigured(f"Set the {name} environment variable (it is empty)")
+    return values
+
+
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+if not SECRET_KEY.strip():
+    raise ImproperlyConfigured("Set the SECRET_KEY environment variable (it is empty)")
+ALLOWED_HOSTS = _required_list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0, maximum=3600)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
-PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEYS")
+PORTAL_ENCRYPTION_KEYS = _required_list("PORTAL_ENCRYPTION_KEYS")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
