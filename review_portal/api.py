@@ -2,12 +2,30 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from review_portal.errors import ApplicationError
+
+
+def _first_error(detail, prefix: str = "") -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            label = "" if key == "non_field_errors" else f"{prefix}{key}"
+            return _first_error(value, f"{label}: " if label else prefix)
+    if isinstance(detail, list) and detail:
+        return _first_error(detail[0], prefix)
+    return f"{prefix}{detail}"
+
+
+def not_found(request, exception=None):
+    """handler404: JSON under /api/, the normal page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
 
 
 def exception_handler(exc, context):
@@ -21,6 +39,10 @@ def exception_handler(exc, context):
             return Response({"detail": "Invalid input.", "errors": exc.message_dict},
                             status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.ValidationError):
+        # Same shape as every other error: a readable "detail", plus the per-field errors.
+        return Response({"detail": f"Invalid input: {_first_error(exc.detail)}",
+                         "errors": exc.detail}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -14,6 +14,8 @@ from submissions.api import (
     WindowViewSet,
 )
 
+handler404 = "review_portal.api.not_found"
+
 router = DefaultRouter()
 router.register("models", FrontierModelViewSet, basename="api-model")
 router.register("review-requests", ReviewRequestViewSet, basename="api-request")

@@ -73,6 +73,9 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "determinations__decided_by"
         )
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "in_list": self.action == "list"}
+
     def _get(self, pk) -> ReviewRequest:
         return selectors.request_get_for_user(user=self.request.user, pk=pk)
 
@@ -158,6 +161,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                                             body=data["body"])
             return Response(MessageSerializer(message, context={"request": request}).data,
                             status=status.HTTP_201_CREATED)
+        services.request_view_record(review_request=review_request, actor=request.user)
         messages = selectors.messages_for_request(review_request=review_request)
         return Response(MessageSerializer(messages, many=True,
                                           context={"request": request}).data)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
@@ -227,3 +228,7 @@ class AccessWindow(models.Model):
     @property
     def is_flagged(self) -> bool:
         return bool(self.flag_reason)
+
+    @property
+    def has_ended(self) -> bool:
+        return self.ends_at <= timezone.now()

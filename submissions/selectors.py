@@ -80,8 +80,10 @@ def model_is_covered(*, model: FrontierModel) -> bool:
     return determination is not None and determination.outcome == Determination.Outcome.COVERED
 
 
-def model_has_final_determination(*, model: FrontierModel) -> bool:
-    return model.review_requests.filter(status=ReviewRequest.Status.DETERMINED).exists()
+def model_has_determination(*, model: FrontierModel) -> bool:
+    """True once any determination was recorded on the model version. It stays true during a
+    reconsideration: the earlier determination rests on the model as it was described."""
+    return Determination.objects.filter(request__model=model).exists()
 
 
 # --- review requests -------------------------------------------------------------------------

@@ -64,8 +64,10 @@ class ReviewRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_determinations(self, obj) -> list[dict]:
-        cls = (AgencyDeterminationSerializer if _viewer_is_government(self.context)
-               else DeterminationSerializer)
+        # Internal notes only on the single-request answer, whose read is recorded; never in
+        # lists, and never for the developer.
+        detailed = _viewer_is_government(self.context) and not self.context.get("in_list")
+        cls = AgencyDeterminationSerializer if detailed else DeterminationSerializer
         return cls(obj.determinations.all(), many=True).data
 
 

@@ -24,7 +24,7 @@ from submissions.models import (
     ReviewerAssignment,
     ReviewRequest,
 )
-from submissions.selectors import model_has_final_determination, model_is_developer
+from submissions.selectors import model_has_determination, model_is_developer
 from submissions.workflow import AGENCY, DEVELOPER, OPEN_STATES, TRANSITIONS
 
 MODEL_FIELDS = (
@@ -137,7 +137,7 @@ def model_update(*, model: FrontierModel, actor: User, **changes) -> FrontierMod
     if not changed:
         return model
     frozen = sorted(set(changed) & SUBSTANCE_FIELDS)
-    if frozen and model_has_final_determination(model=model):
+    if frozen and model_has_determination(model=model):
         raise ApplicationError(
             "A determination has been made on this model version; its description can no longer "
             "change (register a new version instead). Release dates can still be moved.",
@@ -216,7 +216,9 @@ def _transition(*, review_request: ReviewRequest, action: str, actor: User,
     audit_record(actor=actor, action=f"review_request.{action}", obj=locked,
                  organisation=locked.model.organisation,
                  data={"from": previous, "to": locked.status, **(data or {})})
-    _notify_other_side(review_request=locked, side=side, label=transition.label)
+    if not (action == "withdraw" and previous == ReviewRequest.Status.DRAFT):
+        # A withdrawn draft is nobody else's news: the agency never saw it.
+        _notify_other_side(review_request=locked, side=side, label=transition.label)
     review_request.status = locked.status
     review_request.status_changed_at = locked.status_changed_at
     review_request.submitted_at = locked.submitted_at
@@ -310,8 +312,12 @@ def message_post(*, review_request: ReviewRequest, actor: User, body: str) -> Me
     message = _post(review_request=review_request, actor=actor, body=body,
                     from_agency=from_agency)
     if not from_agency and review_request.status == ReviewRequest.Status.INFORMATION_REQUESTED:
+        # The transition notifies the reviewers itself.
         _transition(review_request=review_request, action="provide_information", actor=actor,
                     data={"message": message.pk})
+    else:
+        _notify_other_side(review_request=review_request,
+                           side=AGENCY if from_agency else DEVELOPER, label="sent a new message")
     return message
 
 

@@ -88,7 +88,7 @@ def model_detail(request, pk):
         "determination": selectors.model_current_determination(model=model),
         "is_covered": selectors.model_is_covered(model=model),
         "windows": model.windows.all(),
-        "frozen": selectors.model_has_final_determination(model=model),
+        "frozen": selectors.model_has_determination(model=model),
         "request_form": ReviewRequestForm(),
     })
 
@@ -108,7 +108,7 @@ def model_edit(request, pk):
             return redirect("model_detail", pk=model.pk)
     return render(request, "submissions/model_form.html", {
         "form": form, "model": model,
-        "frozen": selectors.model_has_final_determination(model=model)})
+        "frozen": selectors.model_has_determination(model=model)})
 
 
 # --- requests -------------------------------------------------------------------------------

@@ -112,6 +112,10 @@ def window_change(*, window: AccessWindow, actor: User, starts_at: datetime,
         raise TransitionNotAllowed("A cancelled window cannot be changed.")
     if window.ends_at <= timezone.now():
         raise TransitionNotAllowed("A window that has ended cannot be changed.")
+    if not model_is_covered(model=window.model):
+        # E.g. while a reconsideration is open: the window may be kept or cancelled, not moved.
+        raise ApplicationError("The model has no covered determination in force, so its window "
+                               "can be cancelled but not changed.", status=409)
     starts_at, ends_at = _utc(starts_at), _utc(ends_at)
     # An active window keeps its (past) start; only a start that moves must be in the future.
     _validate(model=window.model, starts_at=starts_at, ends_at=ends_at,

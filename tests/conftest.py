@@ -2,7 +2,8 @@
 
 - owner and colleague: developers at Acme, which owns `model` and `request`
 - outsider: a developer at another AI developer organisation, with its own model
-- reviewer: an agency reviewer assigned to `request`; reviewer2: one who is not
+- reviewer and reviewer2: agency reviewers; `bring_to(world, "in_review")` (or later states)
+  assigns `reviewer` to `request`, reviewer2 is never assigned
 - admin: a program admin; partner: a member of a trusted-partner organisation
 """
 

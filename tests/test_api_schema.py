@@ -135,7 +135,8 @@ def test_invalid_input_answers_400_json_with_the_field(world, api):
     response = api.as_(world.owner).post("/api/v1/models/", {"name": ""})
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert "name" in response.json()
+    assert "name" in response.json()["errors"]
+    assert "name" in response.json()["detail"]
 
 
 def test_a_json_error_for_a_token_caller_too(world, client):
@@ -143,3 +144,15 @@ def test_a_json_error_for_a_token_caller_too(world, client):
     response = client.get("/api/v1/windows/999999/", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.status_code == 404
     assert response.json()["detail"]
+
+
+def test_an_unknown_api_path_answers_404_json(world, api):
+    response = api.as_(world.owner).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_the_schema_and_docs_are_not_served_to_anonymous_callers(world, api):
+    api.as_(None)
+    for url in ("/api/v1/schema/", "/api/v1/docs/"):
+        assert api.get(url).status_code in (401, 403)

@@ -137,7 +137,8 @@ def test_the_request_page_runs_a_fixed_number_of_queries(client, world, viewer,
         client.get(url)
 
 
-API_DETAIL = {"owner": (7, 6), "reviewer": (9, 7)}
+# A reviewer's reads are recorded: one INSERT more on each.
+API_DETAIL = {"owner": (7, 6), "reviewer": (9, 8)}
 
 
 @pytest.mark.parametrize("viewer", list(API_DETAIL))

@@ -244,3 +244,14 @@ def test_the_same_modalities_in_another_order_are_not_a_change_after_a_determina
     assert covered.model.planned_public_release_at == moved
     event = AuditEvent.objects.get(action="model.updated")
     assert set(event.data["changed"]) == {"planned_public_release_at"}
+
+
+def test_the_description_stays_frozen_while_a_reconsideration_is_open(world):
+    bring_to(world, "determined")
+    services.request_reconsideration(review_request=world.request, actor=world.owner,
+                                     reason="New evaluations.")
+    with pytest.raises(ApplicationError) as refused:
+        services.model_update(model=world.model, actor=world.owner, description="Rewritten.")
+    assert refused.value.status == 409
+    world.model.refresh_from_db()
+    assert world.model.description == "A capable model."

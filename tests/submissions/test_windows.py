@@ -719,3 +719,19 @@ def test_the_sweep_ignores_cancelled_and_ended_windows(covered, settings):
     assert set(AccessWindow.objects.values_list("flag_reason", flat=True)) == {""}
     assert AccessWindow.objects.filter(pk__in=[cancelled.pk, ended.pk]).count() == 2
     assert not window_events("window.flagged").exists()
+
+
+def test_a_window_cannot_be_moved_while_a_reconsideration_is_open_but_can_be_cancelled(covered):
+    w = covered
+    now = timezone.now()
+    window = window_schedule(model=w.model, actor=w.owner, starts_at=now + timedelta(days=1),
+                             ends_at=now + timedelta(days=10))
+    services.request_reconsideration(review_request=w.request, actor=w.owner, reason="Why?")
+    with pytest.raises(ApplicationError, match="cancelled but not changed"):
+        window_change(window=window, actor=w.owner, starts_at=window.starts_at,
+                      ends_at=now + timedelta(days=20))
+    window.refresh_from_db()
+    assert window.ends_at - now < timedelta(days=11)
+    window_cancel(window=window, actor=w.owner)
+    window.refresh_from_db()
+    assert window.status == AccessWindow.Status.CANCELLED

@@ -107,7 +107,9 @@ def test_each_allowed_transition_moves_the_request_audits_and_notifies_the_other
     assert _events().count() == before + 1
 
     assigned = set(world.request.assignments.values_list("reviewer__email", flat=True))
-    if transition.side == DEVELOPER:
+    if (status, action) == ("draft", "withdraw"):
+        expected = set()  # the agency never saw the draft: nobody to tell
+    elif transition.side == DEVELOPER:
         expected = assigned or {world.admin.email}
     else:
         expected = {world.owner.email, world.colleague.email}
@@ -751,3 +753,25 @@ def test_unassigning_keeps_the_model_visible_through_another_assignment_on_it(wo
 
     assert list(requests_visible_to(world.reviewer)) == [world.request]
     assert list(models_visible_to(world.reviewer)) == [world.model]
+
+
+def test_a_plain_message_emails_the_other_side(world, django_capture_on_commit_callbacks,
+                                               mailoutbox):
+    bring_to(world, "in_review")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_post(review_request=world.request, actor=world.owner,
+                              body="We added a system card.")
+    assert _recipients(mailoutbox) == {world.reviewer.email}
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_post(review_request=world.request, actor=world.reviewer,
+                              body="Thank you.")
+    assert _recipients(mailoutbox) == {world.owner.email, world.colleague.email}
+    assert all("We added" not in m.body and "Thank you" not in m.body for m in mailoutbox)
+
+
+def test_a_withdrawn_draft_emails_nobody(world, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_withdraw(review_request=world.request, actor=world.owner)
+    assert mailoutbox == []
+    assert _events("review_request.withdraw").count() == 1
