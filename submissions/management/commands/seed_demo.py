@@ -4,6 +4,7 @@ and a scheduled government window. Idempotent: it does nothing if the demo is al
 from datetime import timedelta
 
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -11,9 +12,12 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.services import organisation_create, user_create
 from submissions import services
+from submissions.artifact_services import artifact_upload
 from submissions.window_services import window_schedule
 
 DEMO_PASSWORD_ENV = "DEMO_PASSWORD"
+MODEL_CARD = (b"# Atlas 2.0 model card (demo)\n\nA general-purpose assistant with strong coding "
+              b"skills.\n\n## Cyber-relevant evaluations\n\nSee our own report.\n")
 
 
 class Command(BaseCommand):
@@ -73,6 +77,8 @@ class Command(BaseCommand):
         # Acme: Atlas 2.0 is determined covered, with a government window scheduled.
         atlas = model(dev, "Atlas", "2.0", 3.1e26, 60, 120)
         r = services.request_create(model=atlas, actor=dev, cover_note="Strong coding agent.")
+        artifact_upload(review_request=r, actor=dev, kind="model_card",
+                        uploaded_file=SimpleUploadedFile("atlas-2.0-model-card.md", MODEL_CARD))
         services.request_submit(review_request=r, actor=dev)
         services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
         services.request_determine(

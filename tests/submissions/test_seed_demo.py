@@ -1,0 +1,22 @@
+from django.core.management import call_command
+
+from accounts.models import Membership, Organisation
+from audit.models import AuditEvent
+from submissions.models import AccessWindow, Artifact, ReviewRequest
+
+
+def test_the_demo_has_every_role_every_state_and_a_window_and_loads_once(db, settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    call_command("seed_demo")
+    assert set(Organisation.objects.values_list("kind", flat=True)) == set(Organisation.Kind.values)
+    assert set(Membership.objects.values_list("role", flat=True)) == set(Membership.Role.values)
+    statuses = set(ReviewRequest.objects.values_list("status", flat=True))
+    assert statuses == {"draft", "information_requested", "determined", "withdrawn"}
+    assert AccessWindow.objects.filter(status="scheduled").count() == 1
+    assert Artifact.objects.count() == 1
+    events = AuditEvent.objects.count()
+
+    call_command("seed_demo")
+
+    assert AuditEvent.objects.count() == events
+    assert ReviewRequest.objects.count() == 5
