@@ -10,7 +10,8 @@ RUN pip install --no-cache-dir . && useradd --system --home /app portal \
 COPY . .
 # collectstatic needs settings but no real secrets or services.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.db \
-    CELERY_BROKER_URL=memory:// PORTAL_ENCRYPTION_KEYS=build-only \
+    CELERY_BROKER_URL=memory:// \
+    PORTAL_ENCRYPTION_KEYS=$(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
     python manage.py collectstatic --no-input -v0
 USER portal
 EXPOSE 8000

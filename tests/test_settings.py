@@ -108,6 +108,11 @@ def test_production_settings_refuse_an_empty_variable(monkeypatch, name):
         load_production(monkeypatch, {**production_env(), name: ""})
 
 
+def test_production_settings_refuse_an_encryption_key_that_is_not_a_fernet_key(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="not a Fernet key"):
+        load_production(monkeypatch, {**production_env(), "PORTAL_ENCRYPTION_KEYS": "hunter2"})
+
+
 def test_production_settings_refuse_a_nonsense_switch(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="SECURE_SSL_REDIRECT"):
         load_production(monkeypatch, {**production_env(), "SECURE_SSL_REDIRECT": "maybe"})

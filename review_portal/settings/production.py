@@ -1,5 +1,6 @@
 """Production: every secret comes from the environment with no default; a missing one fails."""
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -24,6 +25,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0, ma
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 PORTAL_ENCRYPTION_KEYS = _required_list("PORTAL_ENCRYPTION_KEYS")
+for _key in PORTAL_ENCRYPTION_KEYS:  # fail at start, not at the first upload
+    try:
+        Fernet(_key.encode())
+    except ValueError as _exc:
+        raise ImproperlyConfigured("PORTAL_ENCRYPTION_KEYS holds a value that is not a Fernet "
+                                   "key (32 url-safe base64-encoded bytes)") from _exc
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
