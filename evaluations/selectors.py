@@ -1,0 +1,51 @@
+"""Reads for evaluations. Only the government side (assigned reviewers, program admins) may see
+suites and runs; developers never do."""
+
+from django.db.models import QuerySet
+
+from accounts.models import Membership
+from accounts.selectors import role_of
+from evaluations.models import BenchmarkSuite, EvaluationRun, SuiteVersion
+from submissions.models import ReviewRequest
+from submissions.selectors import requests_visible_to
+
+
+def is_government(user) -> bool:
+    return role_of(user) in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN)
+
+
+def suites_visible_to(user) -> QuerySet[BenchmarkSuite]:
+    if not is_government(user):
+        return BenchmarkSuite.objects.none()
+    return BenchmarkSuite.objects.all()
+
+
+def suite_versions_visible_to(user) -> QuerySet[SuiteVersion]:
+    if not is_government(user):
+        return SuiteVersion.objects.none()
+    return SuiteVersion.objects.select_related("suite")
+
+
+def runs_visible_to(user) -> QuerySet[EvaluationRun]:
+    """Runs of the requests the user may see, for government users only."""
+    if not is_government(user):
+        return EvaluationRun.objects.none()
+    return EvaluationRun.objects.filter(
+        request__in=requests_visible_to(user).values("pk")
+    ).select_related("suite_version__suite", "request__model", "started_by")
+
+
+def latest_successful_runs(*, review_request: ReviewRequest) -> list[EvaluationRun]:
+    """The newest succeeded run of each suite for the request: the evidence a recommendation
+    rests on. Each run's `metrics` is {"overall": {...}, "categories": {category: {"accuracy",
+    "stderr", "n"}}}."""
+    runs = (
+        EvaluationRun.objects.filter(request=review_request,
+                                     status=EvaluationRun.Status.SUCCEEDED)
+        .select_related("suite_version__suite")
+        .order_by("suite_version__suite_id", "-finished_at", "-id")
+    )
+    latest: dict[int, EvaluationRun] = {}
+    for run in runs:
+        latest.setdefault(run.suite_version.suite_id, run)
+    return list(latest.values())
