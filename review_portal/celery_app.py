@@ -17,4 +17,9 @@ app.conf.beat_schedule = {
         "task": "submissions.windows_check_rules",
         "schedule": crontab(minute="*/15"),
     },
+    # Runs whose worker died (no heartbeat) are retried or failed with a reason.
+    "evaluations-reconcile-runs": {
+        "task": "evaluations.reconcile_runs",
+        "schedule": 30.0,
+    },
 }

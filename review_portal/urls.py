@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 from accounts import views as account_views
 from audit.api import AuditEventViewSet
 from audit.views import audit_list
+from evaluations import views as evaluation_views
+from evaluations.api import EndpointView, RunViewSet, SuiteViewSet
 from submissions import views
 from submissions.api import (
     ArtifactViewSet,
@@ -23,9 +25,12 @@ router.register(r"review-requests/(?P<request_pk>\d+)/artifacts", ArtifactViewSe
                 basename="api-artifact")
 router.register("windows", WindowViewSet, basename="api-window")
 router.register("audit-events", AuditEventViewSet, basename="api-audit")
+router.register("suites", SuiteViewSet, basename="api-suite")
+router.register("runs", RunViewSet, basename="api-run")
 
 api_v1 = [
     path("", include(router.urls)),
+    path("models/<int:pk>/endpoint/", EndpointView.as_view(), name="api-endpoint"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -48,6 +53,14 @@ urlpatterns = [
     path("windows/", views.window_list, name="window_list"),
     path("windows/<int:pk>/cancel/", views.window_cancel_view, name="window_cancel"),
     path("audit/", audit_list, name="audit_list"),
+    path("suites/", evaluation_views.suite_list, name="suite_list"),
+    path("requests/<int:pk>/evaluation/", evaluation_views.request_evaluation,
+         name="request_evaluation"),
+    path("runs/<int:pk>/", evaluation_views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/cancel/", evaluation_views.run_cancel, name="run_cancel"),
+    path("runs/<int:pk>/log/", evaluation_views.run_log, name="run_log"),
+    path("models/<int:model_pk>/endpoint/", evaluation_views.endpoint_edit,
+         name="endpoint_edit"),
     path("profile/", account_views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", account_views.token_revoke, name="token_revoke"),
     path("accounts/", include("allauth.urls")),

@@ -218,7 +218,8 @@ ANONYMOUS_USER_NAME = None
 
 # Celery: JSON only, late acknowledgement so a crashed worker does not lose a job.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Redis redelivers an unacknowledged job after this long; the reconcile sweep acts sooner.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 4 * 3600}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -236,11 +237,26 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 300
+# Hard limit only, as a backstop: a soft limit does not reliably stop Inspect (see
+# ../shared/notes/inspect.md); evaluations are bounded by Inspect's own limits and cancellation.
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Evaluations (Inspect). Logs are confidential: kept outside the web root, served by a view.
+EVALUATION_LOG_ROOT = Path(env.str("EVALUATION_LOG_ROOT", default=str(VAR_DIR / "eval-logs")))
+INSPECT_DATA_DIR = Path(env.str("INSPECT_DATA_DIR", default=str(VAR_DIR / "inspect-data")))
+EVALUATION_HARD_TIME_LIMIT = env_int("EVALUATION_HARD_TIME_LIMIT", 4 * 3600, minimum=60,
+                                     maximum=48 * 3600)
+EVALUATION_HEARTBEAT_STALE_SECONDS = env_int("EVALUATION_HEARTBEAT_STALE_SECONDS", 60,
+                                             minimum=5, maximum=3600)
+EVALUATION_MAX_ATTEMPTS = env_int("EVALUATION_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
+EVALUATION_MAX_SAMPLES = env_int("EVALUATION_MAX_SAMPLES", 16, minimum=1, maximum=512)
+EVALUATION_SAMPLE_TIME_LIMIT = env_int("EVALUATION_SAMPLE_TIME_LIMIT", 300, minimum=5,
+                                       maximum=7200)
+EVALUATION_HTTP_TIMEOUT = env_int("EVALUATION_HTTP_TIMEOUT", 60, minimum=1, maximum=600)
+EVALUATION_HTTP_MAX_RETRIES = env_int("EVALUATION_HTTP_MAX_RETRIES", 3, minimum=0, maximum=20)
 
 LOGGING = {
     "version": 1,

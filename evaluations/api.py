@@ -1,0 +1,131 @@
+"""/api/v1/ for suites, evaluation runs and the model's evaluation endpoint."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from evaluations import selectors, services
+from evaluations.models import EvaluationEndpoint
+from evaluations.serializers import (
+    BenchmarkSuiteSerializer,
+    EndpointSerializer,
+    RunSerializer,
+    RunStartSerializer,
+    SampleResultSerializer,
+    SuiteCreateSerializer,
+    SuiteVersionSerializer,
+)
+from submissions.selectors import model_get_for_user, model_is_developer, request_get_for_user
+
+
+def _parse(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class SuiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Benchmark suites: confidential, government only. Program admins add versions."""
+
+    serializer_class = BenchmarkSuiteSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.suites_visible_to(self.request.user).prefetch_related(
+            "versions__suite")
+
+    @extend_schema(request=SuiteCreateSerializer, responses=SuiteVersionSerializer)
+    def create(self, request):
+        data = _parse(SuiteCreateSerializer, request)
+        upload = data.get("file")
+        version = services.suite_version_create(
+            actor=request.user, suite_name=data["suite_name"],
+            description=data.get("description", ""),
+            filename=upload.name if upload else "", content=upload.read() if upload else b"",
+            solver=data.get("solver", ""), scorer=data.get("scorer", ""),
+            grader_model=data.get("grader_model", ""),
+            registry_name=data.get("registry_name", ""), task_args=data.get("task_args"))
+        return Response(SuiteVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Evaluation runs: start, progress, cancel, per-sample results and the Inspect log."""
+
+    serializer_class = RunSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.runs_visible_to(self.request.user)
+
+    @extend_schema(request=RunStartSerializer, responses=RunSerializer)
+    def create(self, request):
+        data = _parse(RunStartSerializer, request)
+        review_request = request_get_for_user(user=request.user, pk=data["request"])
+        version = get_object_or_404(selectors.suite_versions_visible_to(request.user),
+                                    pk=data["suite_version"])
+        run = services.run_start(review_request=review_request, suite_version=version,
+                                 actor=request.user)
+        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=RunSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        run = services.run_cancel(run=self.get_object(), actor=request.user)
+        return Response(RunSerializer(run).data)
+
+    @extend_schema(responses=SampleResultSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def samples(self, request, pk=None):
+        run = self.get_object()
+        return Response(SampleResultSerializer(run.samples.all(), many=True).data)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiResponse(
+        description="The Inspect log (.eval). Every download is recorded.")})
+    @action(detail=True, methods=["get"])
+    def log(self, request, pk=None):
+        name, data = services.run_log_read(run=self.get_object(), actor=request.user)
+        return log_response(name, data)
+
+
+def log_response(name: str, data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class EndpointView(APIView):
+    """The model's evaluation endpoint. Developers of the model set it; the key is write-only."""
+
+    serializer_class = EndpointSerializer
+
+    def _model(self, request, pk):
+        model = model_get_for_user(user=request.user, pk=pk)
+        if not (model_is_developer(user=request.user, model=model)
+                or selectors.is_government(request.user)):
+            from django.http import Http404
+
+            raise Http404
+        return model
+
+    @extend_schema(responses=EndpointSerializer)
+    def get(self, request, pk):
+        endpoint = get_object_or_404(EvaluationEndpoint, model=self._model(request, pk))
+        return Response(EndpointSerializer(endpoint).data)
+
+    @extend_schema(request=EndpointSerializer, responses=EndpointSerializer)
+    def put(self, request, pk):
+        model = self._model(request, pk)
+        data = _parse(EndpointSerializer, request)
+        endpoint = services.endpoint_set(
+            model=model, actor=request.user, kind=data["kind"], model_name=data["model_name"],
+            base_url=data.get("base_url", ""), api_key=data.get("api_key") or None,
+            simulated_levels=data.get("simulated_levels"),
+            simulated_latency_ms=data.get("simulated_latency_ms", 0))
+        return Response(EndpointSerializer(endpoint).data)

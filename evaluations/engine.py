@@ -1,0 +1,182 @@
+"""Runs one evaluation with Inspect, in the calling process.
+
+Inspect allows one evaluation per process and starts its own event loop, so a Celery worker must
+use the prefork pool. The run is bounded by Inspect's own limits and stopped by our cancellation
+(a watcher polls the run's cancel flag and cancels the evaluation's scope), not by Celery's soft
+time limit, which does not reliably stop Inspect.
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from math import sqrt
+from pathlib import Path
+from typing import Any
+
+import anyio
+import inspect_ai
+from inspect_ai import Task, eval_async
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.hooks import Hooks, SampleEnd, TaskStart, hooks
+from inspect_ai.log import EvalLog
+from inspect_ai.scorer import choice, includes, match, model_graded_qa
+from inspect_ai.solver import chain_of_thought, generate, multiple_choice
+
+from evaluations import simulated  # noqa: F401 - registers the `portalsim` provider
+
+INSPECT_VERSION = inspect_ai.__version__ if hasattr(inspect_ai, "__version__") else "unknown"
+
+
+# --- progress -------------------------------------------------------------------------------
+
+# Inspect creates one hooks instance per process, at import. The engine sets the callback for
+# the evaluation in progress (one per process).
+_progress: dict[str, Callable[[], None] | None] = {"on_sample": None}
+
+
+@hooks(name="portal_progress", description="Reports finished samples to the portal")
+class PortalProgressHooks(Hooks):
+    async def on_task_start(self, data: TaskStart) -> None:
+        return None
+
+    async def on_sample_end(self, data: SampleEnd) -> None:
+        callback = _progress["on_sample"]
+        if callback is not None:
+            await anyio.to_thread.run_sync(callback)
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+SOLVERS = {"multiple_choice": multiple_choice, "generate": generate,
+           "chain_of_thought": lambda: [chain_of_thought(), generate()]}
+
+
+def build_task(*, items: list[dict], solver: str, scorer: str, grader_model: str = "") -> Task:
+    samples = [
+        Sample(id=str(item["id"]), input=item["input"], choices=item.get("choices") or None,
+               target=str(item["target"]), metadata={"category": item["category"]})
+        for item in items
+    ]
+    scorers = {"choice": choice, "match": match, "includes": includes,
+               "model_graded_qa": lambda: model_graded_qa(model=grader_model or None)}
+    return Task(dataset=MemoryDataset(samples), solver=SOLVERS[solver](),
+                scorer=scorers[scorer]())
+
+
+@dataclass
+class ModelSpec:
+    """What Inspect is pointed at. `api_key` goes through model_args, which Inspect keeps out of
+    its logs; `identity` is what the portal records (no key)."""
+
+    model: str
+    identity: str
+    base_url: str | None = None
+    model_args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    status: str  # "success", "error", "cancelled"
+    error: str = ""
+    log: EvalLog | None = None
+    log_file: str = ""
+
+
+def _score_value(value: Any) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    return {"C": 1.0, "P": 0.5}.get(str(value), 0.0)
+
+
+def metrics_from_log(log: EvalLog) -> tuple[dict, list[dict]]:
+    """Overall and per-category accuracy with the standard error Inspect uses (sample std/√n)."""
+    rows = []
+    for sample in log.samples or []:
+        score = next(iter(sample.scores.values())) if sample.scores else None
+        rows.append({
+            "sample_id": str(sample.id),
+            "category": (sample.metadata or {}).get("category", "uncategorised"),
+            "score": _score_value(score.value) if score else 0.0,
+            "answer": (score.answer or "") if score else "",
+            "target": sample.target if isinstance(sample.target, str) else str(sample.target),
+        })
+
+    def summary(values: list[float]) -> dict:
+        n = len(values)
+        mean = sum(values) / n if n else 0.0
+        var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+        return {"accuracy": round(mean, 6), "stderr": round(sqrt(var / n), 6) if n else 0.0,
+                "n": n}
+
+    categories: dict[str, list[float]] = {}
+    for row in rows:
+        categories.setdefault(row["category"], []).append(row["score"])
+    metrics = {"overall": summary([r["score"] for r in rows]),
+               "categories": {c: summary(v) for c, v in sorted(categories.items())}}
+    if log.results and log.results.scores:
+        inspect_metrics = {k: m.value for k, m in log.results.scores[0].metrics.items()}
+        metrics["inspect"] = inspect_metrics
+    return metrics, rows
+
+
+def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_dir: Path,
+             metadata: dict, limits: dict, should_cancel: Callable[[], bool],
+             on_sample: Callable[[], None], poll_seconds: float = 0.5) -> Outcome:
+    """Evaluate `task` against `spec`; poll `should_cancel` and stop within ~poll_seconds."""
+    from inspect_ai.util._display import init_display_type
+
+    init_display_type("none")
+    os.environ.setdefault("INSPECT_EVAL_CTL_SERVER", "false")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    cancelled = False
+    logs: list[EvalLog] = []
+
+    async def main() -> None:
+        nonlocal cancelled, logs
+        async with anyio.create_task_group() as group:
+            eval_scope = anyio.CancelScope()
+
+            async def evaluate() -> None:
+                nonlocal logs
+                with eval_scope:
+                    logs = await eval_async(
+                        task, task_args=task_args or {}, model=spec.model,
+                        model_base_url=spec.base_url, model_args=spec.model_args,
+                        log_dir=str(log_dir.resolve()), log_format="eval", ctl_server=False,
+                        metadata=metadata, fail_on_error=True, **limits,
+                    )
+                group.cancel_scope.cancel()  # the evaluation is over: stop the watcher
+
+            async def watch() -> None:
+                nonlocal cancelled
+                while True:
+                    await anyio.sleep(poll_seconds)
+                    if await anyio.to_thread.run_sync(should_cancel):
+                        cancelled = True
+                        eval_scope.cancel()
+                        return
+
+            group.start_soon(evaluate)
+            group.start_soon(watch)
+
+    _progress["on_sample"] = on_sample
+    try:
+        anyio.run(main)
+    finally:
+        _progress["on_sample"] = None
+    log = logs[0] if logs else None
+    log_file = log.location if log is not None else _latest_log(log_dir)
+    if cancelled or (log is not None and log.status == "cancelled"):
+        return Outcome(status="cancelled", log=log, log_file=log_file)
+    if log is None:
+        return Outcome(status="error", error="Inspect returned no evaluation log.",
+                       log_file=log_file)
+    if log.status != "success":
+        message = log.error.message if log.error else f"Inspect ended with status {log.status}."
+        return Outcome(status="error", error=message, log=log, log_file=log_file)
+    return Outcome(status="success", log=log, log_file=log_file)
+
+
+def _latest_log(log_dir: Path) -> str:
+    files = sorted(log_dir.glob("*.eval"), key=lambda p: p.stat().st_mtime)
+    return str(files[-1]) if files else ""

@@ -1,0 +1,86 @@
+from rest_framework import serializers
+
+from evaluations.models import (
+    BenchmarkSuite,
+    EvaluationEndpoint,
+    EvaluationRun,
+    SampleResult,
+    SuiteVersion,
+)
+
+
+class SuiteVersionSerializer(serializers.ModelSerializer):
+    suite = serializers.CharField(source="suite.name")
+    item_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SuiteVersion
+        fields = ["id", "suite", "number", "source", "solver", "scorer", "grader_model",
+                  "registry_name", "task_args", "content_hash", "categories", "item_count",
+                  "created_at"]
+
+    def get_item_count(self, obj) -> int:
+        return len(obj.items)
+
+
+class BenchmarkSuiteSerializer(serializers.ModelSerializer):
+    versions = SuiteVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BenchmarkSuite
+        fields = ["id", "name", "description", "created_at", "versions"]
+
+
+class SuiteCreateSerializer(serializers.Serializer):
+    suite_name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    file = serializers.FileField(required=False, help_text="JSONL or CSV dataset")
+    solver = serializers.ChoiceField(SuiteVersion.Solver.choices, required=False)
+    scorer = serializers.ChoiceField(SuiteVersion.Scorer.choices, required=False)
+    grader_model = serializers.CharField(required=False, allow_blank=True)
+    registry_name = serializers.CharField(required=False, allow_blank=True)
+    task_args = serializers.JSONField(required=False)
+
+
+class EndpointSerializer(serializers.ModelSerializer):
+    """The key is write-only and never returned: only whether one is set."""
+
+    api_key = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                    style={"input_type": "password"})
+    has_api_key = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = EvaluationEndpoint
+        fields = ["kind", "base_url", "model_name", "api_key", "has_api_key",
+                  "simulated_levels", "simulated_latency_ms", "updated_at"]
+        read_only_fields = ["has_api_key", "updated_at"]
+        extra_kwargs = {"base_url": {"required": False}, "simulated_levels": {"required": False}}
+
+
+class RunSerializer(serializers.ModelSerializer):
+    suite_version = serializers.PrimaryKeyRelatedField(read_only=True)
+    suite_label = serializers.CharField(source="suite_version.__str__", read_only=True)
+    progress_percent = serializers.IntegerField(read_only=True)
+    log_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvaluationRun
+        fields = ["id", "request", "suite_version", "suite_label", "status", "samples_done",
+                  "samples_total", "progress_percent", "cancel_requested", "attempts", "error",
+                  "metrics", "created_at", "started_at", "finished_at", "suite_hash",
+                  "inspect_version", "model_identity", "parameters", "log_url"]
+        read_only_fields = fields
+
+    def get_log_url(self, obj) -> str | None:
+        return f"/api/v1/runs/{obj.pk}/log/" if obj.log_path else None
+
+
+class RunStartSerializer(serializers.Serializer):
+    request = serializers.IntegerField()
+    suite_version = serializers.IntegerField()
+
+
+class SampleResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SampleResult
+        fields = ["sample_id", "category", "score", "answer", "target"]

@@ -1,0 +1,510 @@
+"""Writes for suites, endpoints and evaluation runs. `run_execute` is what the worker calls."""
+
+import csv
+import hashlib
+import io
+import json
+import os
+import socket
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from accounts.selectors import role_of
+from audit.services import audit_record
+from evaluations.models import (
+    BenchmarkSuite,
+    Capability,
+    EvaluationEndpoint,
+    EvaluationRun,
+    SampleResult,
+    SuiteVersion,
+)
+from review_portal.crypto import decrypt_bytes, encrypt_bytes
+from review_portal.errors import ApplicationError, TransitionNotAllowed
+from submissions.models import FrontierModel, ReviewRequest
+from submissions.selectors import model_is_developer
+
+MAX_SUITE_ITEMS = 5000
+RUNNABLE_STATES = (ReviewRequest.Status.IN_REVIEW, ReviewRequest.Status.INFORMATION_REQUESTED)
+
+
+def _require_program_admin(actor: User) -> None:
+    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
+        raise PermissionDenied("Only program admins manage benchmark suites.")
+
+
+# --- suites ---------------------------------------------------------------------------------
+
+def parse_dataset(*, filename: str, content: bytes) -> list[dict]:
+    """Read a JSONL or CSV dataset: input, choices (optional), target, category, id (optional).
+
+    In CSV, choices are separated by '|'. Errors name the line, so an admin can fix the file.
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApplicationError("The dataset is not UTF-8 text.", field="file") from exc
+    lower = filename.lower()
+    rows: list[dict] = []
+    if lower.endswith(".jsonl"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise ApplicationError(f"Line {number} is not valid JSON: {exc}.",
+                                       field="file") from exc
+            if not isinstance(row, dict):
+                raise ApplicationError(f"Line {number} is not a JSON object.", field="file")
+            rows.append(row)
+    elif lower.endswith(".csv"):
+        reader = csv.DictReader(io.StringIO(text))
+        for row in reader:
+            choices = (row.get("choices") or "").strip()
+            rows.append({**row, "choices": [c.strip() for c in choices.split("|")]
+                         if choices else None})
+    else:
+        raise ApplicationError("Upload a .jsonl or .csv dataset.", field="file")
+    if not rows:
+        raise ApplicationError("The dataset has no samples.", field="file")
+    if len(rows) > MAX_SUITE_ITEMS:
+        raise ApplicationError(f"A suite holds at most {MAX_SUITE_ITEMS} samples.", field="file")
+    items, seen = [], set()
+    for number, row in enumerate(rows, start=1):
+        item_id = str(row.get("id") or f"s{number}")
+        text_input = str(row.get("input") or "").strip()
+        target = str(row.get("target") or "").strip()
+        category = str(row.get("category") or "").strip()
+        choices = row.get("choices") or None
+        if not text_input or not target:
+            raise ApplicationError(f"Sample {number} needs an input and a target.", field="file")
+        if category not in Capability.values:
+            raise ApplicationError(
+                f"Sample {number} has category {category!r}; use one of "
+                f"{', '.join(Capability.values)}.", field="file")
+        if choices is not None and (not isinstance(choices, list) or len(choices) < 2):
+            raise ApplicationError(f"Sample {number}: choices must be a list of at least two.",
+                                   field="file")
+        if item_id in seen:
+            raise ApplicationError(f"Sample id {item_id!r} appears twice.", field="file")
+        seen.add(item_id)
+        items.append({"id": item_id, "input": text_input,
+                      "choices": [str(c) for c in choices] if choices else None,
+                      "target": target, "category": category})
+    return items
+
+
+def content_hash(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"))
+                          .encode()).hexdigest()
+
+
+def _validate_solver_scorer(*, items: list[dict], solver: str, scorer: str,
+                            grader_model: str) -> None:
+    if solver not in SuiteVersion.Solver.values:
+        raise ApplicationError("Choose a solver.", field="solver")
+    if scorer not in SuiteVersion.Scorer.values:
+        raise ApplicationError("Choose a scorer.", field="scorer")
+    has_choices = all(item["choices"] for item in items)
+    if solver == SuiteVersion.Solver.MULTIPLE_CHOICE and not has_choices:
+        raise ApplicationError("The multiple-choice solver needs choices on every sample.",
+                               field="solver")
+    if (scorer == SuiteVersion.Scorer.CHOICE) != (solver == SuiteVersion.Solver.MULTIPLE_CHOICE):
+        raise ApplicationError("The choice scorer goes with the multiple-choice solver, and only "
+                               "with it.", field="scorer")
+    if scorer == SuiteVersion.Scorer.MODEL_GRADED_QA and not grader_model.strip():
+        raise ApplicationError("Name the grader model for model-graded scoring.",
+                               field="grader_model")
+
+
+@transaction.atomic
+def suite_version_create(*, actor: User, suite_name: str, description: str = "",
+                         filename: str = "", content: bytes = b"", solver: str = "",
+                         scorer: str = "", grader_model: str = "", registry_name: str = "",
+                         task_args: dict | None = None) -> SuiteVersion:
+    """Create a suite (or a new version of it) from a dataset file or an installed Inspect task.
+
+    Versions are never edited: a change is a new version with its own content hash.
+    """
+    _require_program_admin(actor)
+    suite_name = (suite_name or "").strip()
+    if not suite_name:
+        raise ApplicationError("Name the suite.", field="suite_name")
+    if registry_name:
+        if not isinstance(task_args, dict | None):
+            raise ApplicationError("Task arguments must be a JSON object.", field="task_args")
+        payload = {"registry_name": registry_name.strip(), "task_args": task_args or {}}
+        fields = {"source": SuiteVersion.Source.REGISTRY, **payload}
+    else:
+        items = parse_dataset(filename=filename, content=content)
+        _validate_solver_scorer(items=items, solver=solver, scorer=scorer,
+                                grader_model=grader_model)
+        payload = {"items": items, "solver": solver, "scorer": scorer,
+                   "grader_model": grader_model.strip()}
+        fields = {"source": SuiteVersion.Source.DATASET, **payload}
+    suite, _ = BenchmarkSuite.objects.get_or_create(
+        name=suite_name, defaults={"description": description or "", "created_by": actor})
+    suite = BenchmarkSuite.objects.select_for_update().get(pk=suite.pk)
+    number = (suite.versions.order_by("-number").values_list("number", flat=True).first() or 0)
+    version = SuiteVersion(suite=suite, number=number + 1, created_by=actor,
+                           content_hash=content_hash(payload), **fields)
+    version.full_clean()
+    version.save()
+    audit_record(actor=actor, action="suite.version_created", obj=version,
+                 data={"suite": suite.name, "number": version.number,
+                       "hash": version.content_hash})
+    return version
+
+
+# --- the model under test -------------------------------------------------------------------
+
+@transaction.atomic
+def endpoint_set(*, model: FrontierModel, actor: User, kind: str, model_name: str,
+                 base_url: str = "", api_key: str | None = None,
+                 simulated_levels: dict | None = None,
+                 simulated_latency_ms: int = 0) -> EvaluationEndpoint:
+    """Set the model's evaluation endpoint. An omitted api_key keeps the stored one."""
+    if not model_is_developer(user=actor, model=model):
+        raise PermissionDenied("Only the developer organisation sets its evaluation endpoint.")
+    if kind not in EvaluationEndpoint.Kind.values:
+        raise ApplicationError("Choose the kind of endpoint.", field="kind")
+    model_name = (model_name or "").strip()
+    if not model_name:
+        raise ApplicationError("Give the model's name at the endpoint.", field="model_name")
+    endpoint = EvaluationEndpoint.objects.filter(model=model).first() or EvaluationEndpoint(
+        model=model)
+    levels = {}
+    if kind == EvaluationEndpoint.Kind.OPENAI_COMPATIBLE:
+        if not (base_url or "").startswith(("http://", "https://")):
+            raise ApplicationError("Give the endpoint's base URL (http or https).",
+                                   field="base_url")
+        if not api_key and not endpoint.api_key_encrypted:
+            raise ApplicationError("Give the API key the portal should use.", field="api_key")
+    else:
+        for category, level in (simulated_levels or {}).items():
+            if category not in Capability.values:
+                raise ApplicationError(f"Unknown capability category {category!r}.",
+                                       field="simulated_levels")
+            if not isinstance(level, int | float) or not 0 <= level <= 1:
+                raise ApplicationError("Capability levels are numbers from 0 to 1.",
+                                       field="simulated_levels")
+            levels[category] = float(level)
+    endpoint.kind, endpoint.model_name, endpoint.updated_by = kind, model_name, actor
+    endpoint.base_url = base_url if kind == EvaluationEndpoint.Kind.OPENAI_COMPATIBLE else ""
+    endpoint.simulated_levels = levels
+    endpoint.simulated_latency_ms = max(0, int(simulated_latency_ms or 0))
+    if api_key:
+        endpoint.api_key_encrypted = encrypt_bytes(api_key.encode()).decode()
+    if kind == EvaluationEndpoint.Kind.SIMULATED:
+        endpoint.api_key_encrypted = ""
+    endpoint.full_clean()
+    endpoint.save()
+    # The key itself is never recorded; only that it changed.
+    audit_record(actor=actor, action="endpoint.set", obj=endpoint,
+                 organisation=model.organisation,
+                 data={"kind": kind, "model_name": model_name, "base_url": endpoint.base_url,
+                       "api_key_changed": bool(api_key)})
+    return endpoint
+
+
+def endpoint_model_spec(endpoint: EvaluationEndpoint):
+    from evaluations.engine import ModelSpec
+
+    if endpoint.kind == EvaluationEndpoint.Kind.SIMULATED:
+        return ModelSpec(
+            model=f"portalsim/{endpoint.model_name}",
+            identity=f"portalsim/{endpoint.model_name} (simulated; levels "
+                     f"{json.dumps(endpoint.simulated_levels, sort_keys=True)})",
+            model_args={"levels": endpoint.simulated_levels,
+                        "latency_ms": endpoint.simulated_latency_ms,
+                        "seed": f"{endpoint.model_id}:{endpoint.model_name}"})
+    key = decrypt_bytes(endpoint.api_key_encrypted.encode()).decode()
+    return ModelSpec(model=f"openai-api/portal/{endpoint.model_name}",
+                     identity=f"{endpoint.model_name} at {endpoint.base_url}",
+                     base_url=endpoint.base_url, model_args={"api_key": key})
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+def _is_assigned(actor: User, review_request: ReviewRequest) -> bool:
+    return review_request.assignments.filter(reviewer=actor,
+                                             **_active_assignment_filter()).exists()
+
+
+def _active_assignment_filter() -> dict:
+    from submissions.models import ReviewerAssignment
+
+    fields = {f.name for f in ReviewerAssignment._meta.get_fields()}
+    return {"recused_at__isnull": True} if "recused_at" in fields else {}
+
+
+@transaction.atomic
+def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
+              actor: User) -> EvaluationRun:
+    if not (role_of(actor) == Membership.Role.REVIEWER and _is_assigned(actor, review_request)):
+        raise PermissionDenied("Only a reviewer assigned to this request starts evaluations.")
+    if review_request.status not in RUNNABLE_STATES:
+        raise TransitionNotAllowed("Evaluations run while the request is in review.")
+    endpoint = EvaluationEndpoint.objects.filter(model=review_request.model).first()
+    if endpoint is None:
+        raise ApplicationError("The developer has not given an evaluation endpoint yet.",
+                               status=409)
+    spec = endpoint_model_spec(endpoint)
+    parameters = {
+        "solver": suite_version.solver, "scorer": suite_version.scorer,
+        "grader_model": suite_version.grader_model,
+        "registry_name": suite_version.registry_name, "task_args": suite_version.task_args,
+        "max_samples": settings.EVALUATION_MAX_SAMPLES,
+        "time_limit": settings.EVALUATION_SAMPLE_TIME_LIMIT,
+        "timeout": settings.EVALUATION_HTTP_TIMEOUT,
+        "max_retries": settings.EVALUATION_HTTP_MAX_RETRIES,
+        "endpoint_kind": endpoint.kind,
+    }
+    from evaluations.engine import INSPECT_VERSION
+
+    run = EvaluationRun(request=review_request, suite_version=suite_version, started_by=actor,
+                        suite_hash=suite_version.content_hash, inspect_version=INSPECT_VERSION,
+                        model_identity=spec.identity, parameters=parameters,
+                        samples_total=len(suite_version.items))
+    run.full_clean()
+    run.save()
+    audit_record(actor=actor, action="run.started", obj=run,
+                 organisation=review_request.model.organisation,
+                 data={"request": review_request.pk, "suite": str(suite_version),
+                       "hash": suite_version.content_hash})
+    _enqueue(run.pk)
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from evaluations.tasks import run_evaluation_task
+
+    transaction.on_commit(lambda: run_evaluation_task.delay(run_id), robust=True)
+
+
+@transaction.atomic
+def run_cancel(*, run: EvaluationRun, actor: User) -> EvaluationRun:
+    role = role_of(actor)
+    if not (role == Membership.Role.PROGRAM_ADMIN
+            or (role == Membership.Role.REVIEWER and _is_assigned(actor, run.request))):
+        raise PermissionDenied("Only an assigned reviewer or a program admin cancels a run.")
+    run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+    if run.is_finished:
+        raise TransitionNotAllowed(f"The run has already {run.get_status_display().lower()}.")
+    run.cancel_requested = True
+    fields = ["cancel_requested"]
+    if run.status == EvaluationRun.Status.QUEUED:
+        # Not started: nothing to stop. A worker that picks the job up later skips it.
+        run.status, run.finished_at = EvaluationRun.Status.CANCELLED, timezone.now()
+        fields += ["status", "finished_at"]
+    run.save(update_fields=fields)
+    audit_record(actor=actor, action="run.cancel_requested", obj=run,
+                 organisation=run.request.model.organisation)
+    return run
+
+
+def run_log_read(*, run: EvaluationRun, actor: User) -> tuple[str, bytes]:
+    if not run.log_path:
+        raise ApplicationError("This run has no Inspect log.", status=404)
+    path = Path(settings.EVALUATION_LOG_ROOT) / run.log_path
+    audit_record(actor=actor, action="run.log_downloaded", obj=run,
+                 organisation=run.request.model.organisation)
+    return path.name, path.read_bytes()
+
+
+# --- execution (in the worker) --------------------------------------------------------------
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claimant_gone(run: EvaluationRun) -> bool:
+    """The worker that claimed the run is dead: its heartbeat is stale, or it was a process on
+    this host that no longer exists (a prefork child killed mid-run)."""
+    stale = timezone.now() - timedelta(
+        seconds=settings.EVALUATION_HEARTBEAT_STALE_SECONDS)
+    if run.heartbeat_at is None or run.heartbeat_at < stale:
+        return True
+    host, _, pid = run.claimed_by.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return False
+
+
+def _claim(run_id: int) -> EvaluationRun | None:
+    """Take the run for this process with a conditional update; None if someone else has it."""
+    now = timezone.now()
+    claim = {"status": EvaluationRun.Status.RUNNING, "started_at": now, "heartbeat_at": now,
+             "attempts": F("attempts") + 1, "claimed_by": _me(), "samples_done": 0}
+    if EvaluationRun.objects.filter(pk=run_id, status=EvaluationRun.Status.QUEUED,
+                                    cancel_requested=False).update(**claim):
+        return EvaluationRun.objects.get(pk=run_id)
+    run = EvaluationRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != EvaluationRun.Status.RUNNING or not _claimant_gone(run):
+        return None
+    # Take over from a dead worker, only if nobody else did in the meantime.
+    if EvaluationRun.objects.filter(pk=run_id, status=EvaluationRun.Status.RUNNING,
+                                    claimed_by=run.claimed_by,
+                                    attempts=run.attempts).update(**claim):
+        return EvaluationRun.objects.get(pk=run_id)
+    return None
+
+
+def _explain(error: str, secret: str | None) -> str:
+    """A clear reason for a failed run, never containing the key."""
+    message = error.replace(secret, "***") if secret else error
+    lowered = message.lower()
+    if "401" in message or "incorrect api key" in lowered or "authentication" in lowered:
+        return ("The evaluation endpoint refused the API key (HTTP 401). The developer should "
+                "check the key on the model's endpoint settings.")
+    if any(s in lowered for s in ("retryerror", "connecterror", "connection error",
+                                  "connection refused", "timed out", "apiconnectionerror")):
+        return ("The evaluation endpoint could not be reached (connection failed after "
+                "retries). Check that the base URL is right and the service is up.")
+    first_line = message.strip().splitlines()[0] if message.strip() else "Unknown error."
+    return f"Inspect reported an error: {first_line[:500]}"
+
+
+def run_execute(*, run_id: int) -> str:
+    """Execute a queued run (or take over one whose worker died). Safe to call twice: only the
+    process holding the claim writes the result, exactly once."""
+    from evaluations import engine, simulated
+
+    run = _claim(run_id)
+    if run is None:
+        return "skipped"
+    me, attempt = run.claimed_by, run.attempts
+    if attempt > settings.EVALUATION_MAX_ATTEMPTS:
+        _finish(run_id, me, attempt, status=EvaluationRun.Status.FAILED,
+                error=f"The evaluation was interrupted {attempt - 1} times (worker lost); "
+                      "giving up.")
+        return "failed"
+    version = run.suite_version
+    endpoint = EvaluationEndpoint.objects.get(model=run.request.model)
+    spec = endpoint_model_spec(endpoint)
+    secret = spec.model_args.get("api_key")
+    os.environ.setdefault("XDG_DATA_HOME", str(settings.INSPECT_DATA_DIR))
+    log_root = Path(settings.EVALUATION_LOG_ROOT)
+    log_dir = log_root / f"run-{run.pk}" / f"attempt-{attempt}"
+    if version.source == SuiteVersion.Source.DATASET:
+        simulated.register_answer_key(version.items)
+        task = engine.build_task(items=version.items, solver=version.solver,
+                                 scorer=version.scorer, grader_model=version.grader_model)
+    else:
+        task = version.registry_name
+    p = run.parameters
+    limits = {"max_samples": p["max_samples"], "time_limit": p["time_limit"],
+              "timeout": p["timeout"], "max_retries": p["max_retries"]}
+
+    def heartbeat_and_check() -> bool:
+        alive = EvaluationRun.objects.filter(pk=run_id, claimed_by=me, attempts=attempt).update(
+            heartbeat_at=timezone.now())
+        if not alive:
+            return True  # another process took the run over: stop
+        return EvaluationRun.objects.filter(pk=run_id, cancel_requested=True).exists()
+
+    def on_sample() -> None:
+        EvaluationRun.objects.filter(pk=run_id, claimed_by=me, attempts=attempt).update(
+            samples_done=F("samples_done") + 1, heartbeat_at=timezone.now())
+
+    try:
+        outcome = engine.run_task(task=task, task_args=version.task_args or None, spec=spec,
+                                  log_dir=log_dir, metadata={"portal_run": run.pk},
+                                  limits=limits, should_cancel=heartbeat_and_check,
+                                  on_sample=on_sample)
+    except Exception as exc:  # Inspect raised instead of returning an error log
+        _finish(run_id, me, attempt, status=EvaluationRun.Status.FAILED,
+                error=_explain(f"{type(exc).__name__}: {exc}", secret))
+        return "failed"
+    log_path = ""
+    if outcome.log_file:
+        log_path = str(Path(outcome.log_file.removeprefix("file://")).resolve()
+                       .relative_to(log_root.resolve()))
+    if outcome.status == "cancelled":
+        _finish(run_id, me, attempt, status=EvaluationRun.Status.CANCELLED, log_path=log_path)
+        return "cancelled"
+    if outcome.status == "error":
+        _finish(run_id, me, attempt, status=EvaluationRun.Status.FAILED, log_path=log_path,
+                error=_explain(outcome.error, secret))
+        return "failed"
+    metrics, rows = engine.metrics_from_log(outcome.log)
+    written = _finish(run_id, me, attempt, status=EvaluationRun.Status.SUCCEEDED,
+                      log_path=log_path, metrics=metrics, rows=rows)
+    return "succeeded" if written else "skipped"
+
+
+def _finish(run_id: int, me: str, attempt: int, *, status: str, error: str = "",
+            log_path: str = "", metrics: dict | None = None, rows: list | None = None) -> bool:
+    """Write the result once: only the claim holder, only while the run is still running."""
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().select_related(
+            "request__model__organisation").get(pk=run_id)
+        if (run.status != EvaluationRun.Status.RUNNING or run.claimed_by != me
+                or run.attempts != attempt):
+            return False
+        run.status, run.error, run.finished_at = status, error, timezone.now()
+        run.log_path, run.metrics = log_path, metrics or {}
+        if rows is not None:
+            SampleResult.objects.bulk_create([SampleResult(run=run, **row) for row in rows])
+            run.samples_done = len(rows)
+        run.save()
+        audit_record(actor=None, action=f"run.{status}", obj=run,
+                     organisation=run.request.model.organisation,
+                     data={"error": error} if error else {"overall": run.metrics.get("overall")})
+    return True
+
+
+def runs_reconcile() -> dict:
+    """The sweep: a running run whose worker died is queued again (or failed after too many
+    attempts); a queued run whose job was lost is enqueued again. Harmless when run twice:
+    claims are conditional, so a duplicate job finds nothing to do."""
+    requeued, failed = [], []
+    stale = timezone.now() - timedelta(
+        seconds=settings.EVALUATION_HEARTBEAT_STALE_SECONDS)
+    for run in EvaluationRun.objects.filter(status=EvaluationRun.Status.RUNNING,
+                                            heartbeat_at__lt=stale):
+        with transaction.atomic():
+            if run.cancel_requested:
+                changed = EvaluationRun.objects.filter(
+                    pk=run.pk, status=EvaluationRun.Status.RUNNING,
+                    attempts=run.attempts).update(status=EvaluationRun.Status.CANCELLED,
+                                                  finished_at=timezone.now())
+            elif run.attempts >= settings.EVALUATION_MAX_ATTEMPTS:
+                changed = EvaluationRun.objects.filter(
+                    pk=run.pk, status=EvaluationRun.Status.RUNNING, attempts=run.attempts
+                ).update(status=EvaluationRun.Status.FAILED, finished_at=timezone.now(),
+                         error=f"The worker running this evaluation stopped responding "
+                               f"{run.attempts} times; giving up.")
+                if changed:
+                    failed.append(run.pk)
+            else:
+                changed = EvaluationRun.objects.filter(
+                    pk=run.pk, status=EvaluationRun.Status.RUNNING, attempts=run.attempts
+                ).update(status=EvaluationRun.Status.QUEUED, claimed_by="")
+                if changed:
+                    requeued.append(run.pk)
+                    _enqueue(run.pk)
+            if changed:
+                audit_record(actor=None, action="run.reconciled", obj=run,
+                             data={"attempts": run.attempts})
+    # A queued job that no worker picked up for a long time was probably lost with a broker.
+    lost = timezone.now() - timedelta(hours=1)
+    for run_id in EvaluationRun.objects.filter(status=EvaluationRun.Status.QUEUED,
+                                               created_at__lt=lost,
+                                               attempts=0).values_list("pk", flat=True):
+        _enqueue(run_id)
+        requeued.append(run_id)
+    return {"requeued": requeued, "failed": failed}

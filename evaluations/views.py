@@ -1,0 +1,149 @@
+"""Pages for benchmark suites, a request's evaluations, a run, and the model's endpoint."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import is_program_admin
+from evaluations import selectors, services
+from evaluations.api import log_response
+from evaluations.forms import EndpointForm, RunStartForm, SuiteForm
+from evaluations.models import Capability, EvaluationEndpoint
+from review_portal.pages import call_service
+from submissions.selectors import model_get_for_user, model_is_developer, request_get_for_user
+
+
+def _require_government(user) -> None:
+    if not selectors.is_government(user):
+        raise Http404
+
+
+@login_required
+def suite_list(request):
+    _require_government(request.user)
+    form = SuiteForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not is_program_admin(request.user):
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            upload = d.get("file")
+            version = call_service(request, form, lambda: services.suite_version_create(
+                actor=request.user, suite_name=d["suite_name"], description=d["description"],
+                filename=upload.name if upload else "",
+                content=upload.read() if upload else b"", solver=d["solver"],
+                scorer=d["scorer"], grader_model=d["grader_model"],
+                registry_name=d["registry_name"], task_args=d["task_args"]))
+            if version:
+                messages.success(request, f"{version} created ({version.content_hash[:12]}…).")
+                return redirect("suite_list")
+    suites = selectors.suites_visible_to(request.user).prefetch_related("versions")
+    return render(request, "evaluations/suite_list.html", {
+        "suites": suites, "form": form, "can_create": is_program_admin(request.user)})
+
+
+def _chart(runs, thresholds: dict) -> list[dict]:
+    """Per-category bars of the latest successful runs, with the policy's threshold if any."""
+    bars = []
+    for run in runs:
+        for category, m in run.metrics.get("categories", {}).items():
+            bars.append({"category": category, "label": Capability(category).label
+                         if category in Capability.values else category,
+                         "accuracy": m["accuracy"], "stderr": m["stderr"], "n": m["n"],
+                         "suite": str(run.suite_version), "run": run.pk,
+                         "pct": round(100 * m["accuracy"]),
+                         "lo": max(0, round(100 * (m["accuracy"] - m["stderr"]))),
+                         "hi": min(100, round(100 * (m["accuracy"] + m["stderr"]))),
+                         "threshold": thresholds.get(category),
+                         "threshold_pct": round(100 * thresholds[category])
+                         if category in thresholds else None})
+    return bars
+
+
+def category_thresholds() -> dict:
+    """The active threshold policy's accuracy thresholds by category (the reviews app owns it)."""
+    try:
+        from reviews.selectors import active_category_thresholds
+    except ImportError:
+        return {}
+    return active_category_thresholds()
+
+
+@login_required
+def request_evaluation(request, pk):
+    review_request = request_get_for_user(user=request.user, pk=pk)
+    _require_government(request.user)
+    versions = selectors.suite_versions_visible_to(request.user)
+    form = RunStartForm(request.POST or None, versions=versions)
+    if request.method == "POST" and form.is_valid():
+        run = call_service(request, None, lambda: services.run_start(
+            review_request=review_request, suite_version=form.cleaned_data["suite_version"],
+            actor=request.user))
+        if run:
+            return redirect("run_detail", pk=run.pk)
+    runs = selectors.runs_visible_to(request.user).filter(request=review_request)
+    latest = selectors.latest_successful_runs(review_request=review_request)
+    return render(request, "evaluations/request_evaluation.html", {
+        "r": review_request, "runs": runs, "form": form,
+        "bars": _chart(latest, category_thresholds()),
+        "endpoint": EvaluationEndpoint.objects.filter(model=review_request.model).first()})
+
+
+def _run_for(user, pk):
+    return get_object_or_404(selectors.runs_visible_to(user), pk=pk)
+
+
+@login_required
+def run_detail(request, pk):
+    run = _run_for(request.user, pk)
+    return render(request, "evaluations/run_detail.html", {
+        "run": run, "samples": run.samples.all() if run.is_finished else []})
+
+
+@login_required
+@require_POST
+def run_cancel(request, pk):
+    run = _run_for(request.user, pk)
+    if call_service(request, None, lambda: services.run_cancel(run=run, actor=request.user)):
+        messages.success(request, "Cancellation requested.")
+    return redirect("run_detail", pk=pk)
+
+
+@login_required
+def run_log(request, pk):
+    run = _run_for(request.user, pk)
+    try:
+        name, data = services.run_log_read(run=run, actor=request.user)
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return log_response(name, data)
+
+
+@login_required
+def endpoint_edit(request, model_pk):
+    model = model_get_for_user(user=request.user, pk=model_pk)
+    if not model_is_developer(user=request.user, model=model):
+        raise PermissionDenied
+    endpoint = EvaluationEndpoint.objects.filter(model=model).first()
+    initial = {}
+    if endpoint:
+        initial = {"kind": endpoint.kind, "base_url": endpoint.base_url,
+                   "model_name": endpoint.model_name,
+                   "simulated_latency_ms": endpoint.simulated_latency_ms,
+                   **{f"level_{k}": v for k, v in endpoint.simulated_levels.items()}}
+    form = EndpointForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        saved = call_service(request, form, lambda: services.endpoint_set(
+            model=model, actor=request.user, kind=d["kind"], model_name=d["model_name"],
+            base_url=d["base_url"] or "", api_key=d["api_key"] or None,
+            simulated_levels=form.levels(),
+            simulated_latency_ms=d["simulated_latency_ms"] or 0))
+        if saved:
+            messages.success(request, "The evaluation endpoint is saved.")
+            return redirect("model_detail", pk=model.pk)
+    return render(request, "evaluations/endpoint_form.html", {
+        "form": form, "model": model, "endpoint": endpoint})
