@@ -19,7 +19,8 @@ class SuiteForm(forms.Form):
 
 class EndpointForm(forms.Form):
     kind = forms.ChoiceField(choices=EvaluationEndpoint.Kind.choices)
-    base_url = forms.URLField(required=False, help_text="OpenAI-compatible base URL, e.g. "
+    base_url = forms.URLField(required=False, assume_scheme="https",
+                              help_text="OpenAI-compatible base URL, e.g. "
                                                         "https://models.example.com/v1")
     model_name = forms.CharField(max_length=200)
     api_key = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
