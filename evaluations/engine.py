@@ -17,7 +17,7 @@ import anyio
 import inspect_ai
 from inspect_ai import Task, eval_async
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.hooks import Hooks, SampleEnd, TaskStart, hooks
+from inspect_ai.hooks import Hooks, SampleEnd, hooks
 from inspect_ai.log import EvalLog
 from inspect_ai.scorer import choice, includes, match, model_graded_qa
 from inspect_ai.solver import chain_of_thought, generate, multiple_choice
@@ -29,20 +29,16 @@ INSPECT_VERSION = inspect_ai.__version__ if hasattr(inspect_ai, "__version__") e
 
 # --- progress -------------------------------------------------------------------------------
 
-# Inspect creates one hooks instance per process, at import. The engine sets the callback for
-# the evaluation in progress (one per process).
-_progress: dict[str, Callable[[], None] | None] = {"on_sample": None}
+# Inspect creates one hooks instance per process, at import; one evaluation runs per process.
+# The hook only counts (no I/O on the samples' path); the watcher reports the count with its
+# heartbeat, so progress costs one UPDATE per poll, not one per sample.
+_progress = {"done": 0}
 
 
-@hooks(name="portal_progress", description="Reports finished samples to the portal")
+@hooks(name="portal_progress", description="Counts finished samples for the portal")
 class PortalProgressHooks(Hooks):
-    async def on_task_start(self, data: TaskStart) -> None:
-        return None
-
     async def on_sample_end(self, data: SampleEnd) -> None:
-        callback = _progress["on_sample"]
-        if callback is not None:
-            await anyio.to_thread.run_sync(callback)
+        _progress["done"] += 1
 
 
 # --- tasks ----------------------------------------------------------------------------------
@@ -120,9 +116,11 @@ def metrics_from_log(log: EvalLog) -> tuple[dict, list[dict]]:
 
 
 def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_dir: Path,
-             metadata: dict, limits: dict, should_cancel: Callable[[], bool],
-             on_sample: Callable[[], None], poll_seconds: float = 0.5) -> Outcome:
-    """Evaluate `task` against `spec`; poll `should_cancel` and stop within ~poll_seconds."""
+             metadata: dict, limits: dict, report: Callable[[int], bool],
+             poll_seconds: float = 0.5) -> Outcome:
+    """Evaluate `task` against `spec`. Every `poll_seconds` the watcher calls
+    `report(samples_done)` (heartbeat and progress); when it returns True the evaluation is
+    cancelled, within about `poll_seconds`."""
     from inspect_ai.util._display import init_display_type
 
     init_display_type("none")
@@ -151,7 +149,7 @@ def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_d
                 nonlocal cancelled
                 while True:
                     await anyio.sleep(poll_seconds)
-                    if await anyio.to_thread.run_sync(should_cancel):
+                    if await anyio.to_thread.run_sync(report, _progress["done"]):
                         cancelled = True
                         eval_scope.cancel()
                         return
@@ -159,11 +157,8 @@ def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_d
             group.start_soon(evaluate)
             group.start_soon(watch)
 
-    _progress["on_sample"] = on_sample
-    try:
-        anyio.run(main)
-    finally:
-        _progress["on_sample"] = None
+    _progress["done"] = 0
+    anyio.run(main)
     log = logs[0] if logs else None
     log_file = log.location if log is not None else _latest_log(log_dir)
     if cancelled or (log is not None and log.status == "cancelled"):

@@ -9,10 +9,11 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Membership, User
@@ -117,6 +118,15 @@ def _validate_solver_scorer(*, items: list[dict], solver: str, scorer: str,
     if solver == SuiteVersion.Solver.MULTIPLE_CHOICE and not has_choices:
         raise ApplicationError("The multiple-choice solver needs choices on every sample.",
                                field="solver")
+    if solver == SuiteVersion.Solver.MULTIPLE_CHOICE:
+        # Inspect's choice scorer compares letters: a target written as the choice's text (or a
+        # letter past the last choice) would silently score every answer wrong.
+        for number, item in enumerate(items, start=1):
+            letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: len(item["choices"])]
+            if item["target"] not in letters:
+                raise ApplicationError(
+                    f"Sample {number}: with multiple choice, the target must be one of the "
+                    f"letters {', '.join(letters)}, not {item['target']!r}.", field="file")
     if (scorer == SuiteVersion.Scorer.CHOICE) != (solver == SuiteVersion.Solver.MULTIPLE_CHOICE):
         raise ApplicationError("The choice scorer goes with the multiple-choice solver, and only "
                                "with it.", field="scorer")
@@ -138,10 +148,11 @@ def suite_version_create(*, actor: User, suite_name: str, description: str = "",
     suite_name = (suite_name or "").strip()
     if not suite_name:
         raise ApplicationError("Name the suite.", field="suite_name")
+    registry_name = (registry_name or "").strip()
     if registry_name:
         if not isinstance(task_args, dict | None):
             raise ApplicationError("Task arguments must be a JSON object.", field="task_args")
-        payload = {"registry_name": registry_name.strip(), "task_args": task_args or {}}
+        payload = {"registry_name": registry_name, "task_args": task_args or {}}
         fields = {"source": SuiteVersion.Source.REGISTRY, **payload}
     else:
         items = parse_dataset(filename=filename, content=content)
@@ -312,12 +323,18 @@ def run_cancel(*, run: EvaluationRun, actor: User) -> EvaluationRun:
 
 
 def run_log_read(*, run: EvaluationRun, actor: User) -> tuple[str, bytes]:
-    if not run.log_path:
-        raise ApplicationError("This run has no Inspect log.", status=404)
-    path = Path(settings.EVALUATION_LOG_ROOT) / run.log_path
+    """The run's Inspect log. Read first, then recorded: only a download that happens is
+    audited, and a log missing on disk is a clear 404 rather than a server error."""
+    path = Path(settings.EVALUATION_LOG_ROOT) / run.log_path if run.log_path else None
+    try:
+        data = path.read_bytes() if path is not None else None
+    except FileNotFoundError:
+        data = None
+    if path is None or data is None:
+        raise ApplicationError("This run has no Inspect log.", status=404, code="not_found")
     audit_record(actor=actor, action="run.log_downloaded", obj=run,
                  organisation=run.request.model.organisation)
-    return path.name, path.read_bytes()
+    return path.name, data
 
 
 # --- execution (in the worker) --------------------------------------------------------------
@@ -355,10 +372,14 @@ def _claim(run_id: int) -> EvaluationRun | None:
     run = EvaluationRun.objects.filter(pk=run_id).first()
     if run is None or run.status != EvaluationRun.Status.RUNNING or not _claimant_gone(run):
         return None
+    unchanged = EvaluationRun.objects.filter(pk=run_id, status=EvaluationRun.Status.RUNNING,
+                                             claimed_by=run.claimed_by, attempts=run.attempts)
+    if run.cancel_requested:
+        # The dead worker was asked to stop: close the run as cancelled, do not start it again.
+        unchanged.update(status=EvaluationRun.Status.CANCELLED, finished_at=now)
+        return None
     # Take over from a dead worker, only if nobody else did in the meantime.
-    if EvaluationRun.objects.filter(pk=run_id, status=EvaluationRun.Status.RUNNING,
-                                    claimed_by=run.claimed_by,
-                                    attempts=run.attempts).update(**claim):
+    if unchanged.update(**claim):
         return EvaluationRun.objects.get(pk=run_id)
     return None
 
@@ -393,8 +414,20 @@ def run_execute(*, run_id: int) -> str:
                       "giving up.")
         return "failed"
     version = run.suite_version
-    endpoint = EvaluationEndpoint.objects.get(model=run.request.model)
-    spec = endpoint_model_spec(endpoint)
+    try:
+        endpoint = EvaluationEndpoint.objects.get(model=run.request.model)
+        spec = endpoint_model_spec(endpoint)
+    except InvalidToken:
+        # Retrying cannot help (the key it was encrypted with is no longer configured); failing
+        # now gives the reason instead of a run that is retried until the sweep gives up.
+        _finish(run_id, me, attempt, status=EvaluationRun.Status.FAILED,
+                error="The endpoint's API key could not be decrypted (its encryption key is no "
+                      "longer configured). The developer should set the key again.")
+        return "failed"
+    except EvaluationEndpoint.DoesNotExist:
+        _finish(run_id, me, attempt, status=EvaluationRun.Status.FAILED,
+                error="The model has no evaluation endpoint any more.")
+        return "failed"
     secret = spec.model_args.get("api_key")
     os.environ.setdefault("XDG_DATA_HOME", str(settings.INSPECT_DATA_DIR))
     log_root = Path(settings.EVALUATION_LOG_ROOT)
@@ -409,22 +442,19 @@ def run_execute(*, run_id: int) -> str:
     limits = {"max_samples": p["max_samples"], "time_limit": p["time_limit"],
               "timeout": p["timeout"], "max_retries": p["max_retries"]}
 
-    def heartbeat_and_check() -> bool:
+    def report(samples_done: int) -> bool:
+        """Heartbeat and progress; True means stop (cancel requested, or the run was taken
+        over by another process)."""
         alive = EvaluationRun.objects.filter(pk=run_id, claimed_by=me, attempts=attempt).update(
-            heartbeat_at=timezone.now())
+            heartbeat_at=timezone.now(), samples_done=samples_done)
         if not alive:
-            return True  # another process took the run over: stop
+            return True
         return EvaluationRun.objects.filter(pk=run_id, cancel_requested=True).exists()
-
-    def on_sample() -> None:
-        EvaluationRun.objects.filter(pk=run_id, claimed_by=me, attempts=attempt).update(
-            samples_done=F("samples_done") + 1, heartbeat_at=timezone.now())
 
     try:
         outcome = engine.run_task(task=task, task_args=version.task_args or None, spec=spec,
                                   log_dir=log_dir, metadata={"portal_run": run.pk},
-                                  limits=limits, should_cancel=heartbeat_and_check,
-                                  on_sample=on_sample)
+                                  limits=limits, report=report)
     except Exception as exc:  # Inspect raised instead of returning an error log
         _finish(run_id, me, attempt, status=EvaluationRun.Status.FAILED,
                 error=_explain(f"{type(exc).__name__}: {exc}", secret))
@@ -469,42 +499,54 @@ def _finish(run_id: int, me: str, attempt: int, *, status: str, error: str = "",
 
 def runs_reconcile() -> dict:
     """The sweep: a running run whose worker died is queued again (or failed after too many
-    attempts); a queued run whose job was lost is enqueued again. Harmless when run twice:
-    claims are conditional, so a duplicate job finds nothing to do."""
+    attempts, or closed as cancelled if a cancel was requested); a queued run whose job was lost
+    is enqueued again. Harmless when run twice: every change is a conditional update on the
+    state that was read, and claims are conditional, so a duplicate job finds nothing to do."""
     requeued, failed = [], []
-    stale = timezone.now() - timedelta(
-        seconds=settings.EVALUATION_HEARTBEAT_STALE_SECONDS)
-    for run in EvaluationRun.objects.filter(status=EvaluationRun.Status.RUNNING,
-                                            heartbeat_at__lt=stale):
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.EVALUATION_HEARTBEAT_STALE_SECONDS)
+    runs = EvaluationRun.objects.filter(
+        status=EvaluationRun.Status.RUNNING, heartbeat_at__lt=stale
+    ).select_related("request__model__organisation")
+    for run in runs:
+        # The heartbeat is part of the condition: a worker that beat since the read above is
+        # alive, and keeps its run.
+        unchanged = EvaluationRun.objects.filter(
+            pk=run.pk, status=EvaluationRun.Status.RUNNING, attempts=run.attempts,
+            claimed_by=run.claimed_by, heartbeat_at__lt=stale)
         with transaction.atomic():
             if run.cancel_requested:
-                changed = EvaluationRun.objects.filter(
-                    pk=run.pk, status=EvaluationRun.Status.RUNNING,
-                    attempts=run.attempts).update(status=EvaluationRun.Status.CANCELLED,
-                                                  finished_at=timezone.now())
+                outcome = EvaluationRun.Status.CANCELLED
+                changed = unchanged.update(status=outcome, finished_at=now)
             elif run.attempts >= settings.EVALUATION_MAX_ATTEMPTS:
-                changed = EvaluationRun.objects.filter(
-                    pk=run.pk, status=EvaluationRun.Status.RUNNING, attempts=run.attempts
-                ).update(status=EvaluationRun.Status.FAILED, finished_at=timezone.now(),
-                         error=f"The worker running this evaluation stopped responding "
-                               f"{run.attempts} times; giving up.")
+                outcome = EvaluationRun.Status.FAILED
+                changed = unchanged.update(
+                    status=outcome, finished_at=now,
+                    error=f"The worker running this evaluation stopped responding "
+                          f"{run.attempts} times; giving up.")
                 if changed:
                     failed.append(run.pk)
             else:
-                changed = EvaluationRun.objects.filter(
-                    pk=run.pk, status=EvaluationRun.Status.RUNNING, attempts=run.attempts
-                ).update(status=EvaluationRun.Status.QUEUED, claimed_by="")
+                # For a queued run, heartbeat_at is when it was last enqueued (see below).
+                outcome = EvaluationRun.Status.QUEUED
+                changed = unchanged.update(status=outcome, claimed_by="", heartbeat_at=now)
                 if changed:
                     requeued.append(run.pk)
                     _enqueue(run.pk)
             if changed:
                 audit_record(actor=None, action="run.reconciled", obj=run,
-                             data={"attempts": run.attempts})
-    # A queued job that no worker picked up for a long time was probably lost with a broker.
-    lost = timezone.now() - timedelta(hours=1)
-    for run_id in EvaluationRun.objects.filter(status=EvaluationRun.Status.QUEUED,
-                                               created_at__lt=lost,
-                                               attempts=0).values_list("pk", flat=True):
-        _enqueue(run_id)
-        requeued.append(run_id)
+                             organisation=run.request.model.organisation,
+                             data={"attempts": run.attempts, "outcome": str(outcome)})
+    # A queued job that no worker picked up for an hour was probably lost with a broker: enqueue
+    # it again, at most once an hour, so that a job waiting behind long evaluations is not
+    # duplicated in the broker at every sweep.
+    lost = now - timedelta(hours=1)
+    waiting = Q(heartbeat_at__isnull=True, created_at__lt=lost) | Q(heartbeat_at__lt=lost)
+    for run_id in EvaluationRun.objects.filter(
+            waiting, status=EvaluationRun.Status.QUEUED).values_list("pk", flat=True):
+        if EvaluationRun.objects.filter(waiting, pk=run_id,
+                                        status=EvaluationRun.Status.QUEUED).update(
+                heartbeat_at=now):
+            _enqueue(run_id)
+            requeued.append(run_id)
     return {"requeued": requeued, "failed": failed}

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "audit",
     "submissions",
     "evaluations",
+    "reviews",
     "partners",
 ]
 
@@ -209,6 +210,8 @@ SPECTACULAR_SETTINGS = {
         "WindowKindEnum": "submissions.models.AccessWindow.Kind",
         "ReviewRequestStatusEnum": "submissions.models.ReviewRequest.Status",
         "WindowStatusEnum": "submissions.models.AccessWindow.Status",
+        "ConflictKindEnum": "reviews.models.ConflictOfInterest.Kind",
+        "PolicyRuleKindEnum": "reviews.models.PolicyRule.Kind",
     },
 }
 
@@ -227,6 +230,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The transport polls its folder; the default (1 s) would add up to a second per job.
+        "polling_interval": 0.05,
     }
     for _folder in ("queue", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
