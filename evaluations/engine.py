@@ -38,7 +38,9 @@ _progress = {"done": 0}
 @hooks(name="portal_progress", description="Counts finished samples for the portal")
 class PortalProgressHooks(Hooks):
     async def on_sample_end(self, data: SampleEnd) -> None:
-        _progress["done"] += 1
+        # Samples interrupted by a cancellation end too, unscored: they are not progress.
+        if data.sample.scores and data.sample.error is None:
+            _progress["done"] += 1
 
 
 # --- tasks ----------------------------------------------------------------------------------

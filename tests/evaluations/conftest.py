@@ -94,6 +94,10 @@ class Worker:
 def worker_env(tmp_path, settings):
     log_root = tmp_path / "eval-logs"
     settings.EVALUATION_LOG_ROOT = log_root
+    # Run parameters are fixed when the run starts (in this process), so set them here too.
+    settings.EVALUATION_MAX_SAMPLES = 2
+    settings.EVALUATION_HTTP_TIMEOUT = 5
+    settings.EVALUATION_HTTP_MAX_RETRIES = 1
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "review_portal.settings.test",
