@@ -92,7 +92,8 @@ def metrics_from_log(log: EvalLog) -> tuple[dict, list[dict]]:
     for sample in log.samples or []:
         score = next(iter(sample.scores.values())) if sample.scores else None
         rows.append({
-            "sample_id": str(sample.id),
+            # A task run with several epochs scores each sample once per epoch.
+            "sample_id": str(sample.id) if sample.epoch == 1 else f"{sample.id}#{sample.epoch}",
             "category": (sample.metadata or {}).get("category", "uncategorised"),
             "score": _score_value(score.value) if score else 0.0,
             "answer": (score.answer or "") if score else "",

@@ -12,6 +12,7 @@ from evaluations import selectors, services
 from evaluations.api import log_response
 from evaluations.forms import EndpointForm, RunStartForm, SuiteForm
 from evaluations.models import Capability, EvaluationEndpoint
+from review_portal.errors import ApplicationError
 from review_portal.pages import call_service
 from submissions.selectors import model_get_for_user, model_is_developer, request_get_for_user
 
@@ -43,6 +44,9 @@ def suite_list(request):
     suites = selectors.suites_visible_to(request.user).prefetch_related("versions")
     return render(request, "evaluations/suite_list.html", {
         "suites": suites, "form": form, "can_create": is_program_admin(request.user)})
+
+
+CHART_ROW = 32  # height of one bar's row in the chart, in SVG units
 
 
 def _chart(runs, thresholds: dict) -> list[dict]:
@@ -86,9 +90,10 @@ def request_evaluation(request, pk):
             return redirect("run_detail", pk=run.pk)
     runs = selectors.runs_visible_to(request.user).filter(request=review_request)
     latest = selectors.latest_successful_runs(review_request=review_request)
+    bars = _chart(latest, category_thresholds())
     return render(request, "evaluations/request_evaluation.html", {
-        "r": review_request, "runs": runs, "form": form,
-        "bars": _chart(latest, category_thresholds()),
+        "r": review_request, "runs": runs, "form": form, "bars": bars,
+        "chart_height": CHART_ROW * len(bars) + 8,
         "endpoint": EvaluationEndpoint.objects.filter(model=review_request.model).first()})
 
 
@@ -117,8 +122,8 @@ def run_log(request, pk):
     run = _run_for(request.user, pk)
     try:
         name, data = services.run_log_read(run=run, actor=request.user)
-    except FileNotFoundError as exc:
-        raise Http404 from exc
+    except ApplicationError as exc:  # no log for this run (or none left on disk)
+        raise Http404(exc.message) from exc
     return log_response(name, data)
 
 
