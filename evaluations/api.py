@@ -1,5 +1,6 @@
 """/api/v1/ for suites, evaluation runs and the model's evaluation endpoint."""
 
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evaluations import selectors, services
-from evaluations.models import EvaluationEndpoint
+from evaluations.models import EvaluationEndpoint, SuiteVersion
 from evaluations.serializers import (
     BenchmarkSuiteSerializer,
     EndpointSerializer,
@@ -38,7 +39,8 @@ class SuiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self):
         return selectors.suites_visible_to(self.request.user).prefetch_related(
-            "versions__suite")
+            Prefetch("versions", queryset=SuiteVersion.objects.defer("items")
+                     .select_related("suite")))
 
     @extend_schema(request=SuiteCreateSerializer, responses=SuiteVersionSerializer)
     def create(self, request):

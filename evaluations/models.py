@@ -60,6 +60,9 @@ class SuiteVersion(models.Model):
     registry_name = models.CharField(max_length=200, blank=True)
     task_args = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64)
+    # Derived from `items` once, at creation, so lists never load the items themselves.
+    item_count = models.PositiveIntegerField(default=0)
+    categories = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -73,9 +76,6 @@ class SuiteVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.suite.name} v{self.number}"
 
-    @property
-    def categories(self) -> list[str]:
-        return sorted({item["category"] for item in self.items})
 
 
 class EvaluationEndpoint(models.Model):

@@ -11,16 +11,12 @@ from evaluations.models import (
 
 class SuiteVersionSerializer(serializers.ModelSerializer):
     suite = serializers.CharField(source="suite.name")
-    item_count = serializers.SerializerMethodField()
 
     class Meta:
         model = SuiteVersion
         fields = ["id", "suite", "number", "source", "solver", "scorer", "grader_model",
                   "registry_name", "task_args", "content_hash", "categories", "item_count",
                   "created_at"]
-
-    def get_item_count(self, obj) -> int:
-        return len(obj.items)
 
 
 class BenchmarkSuiteSerializer(serializers.ModelSerializer):

@@ -165,8 +165,10 @@ def suite_version_create(*, actor: User, suite_name: str, description: str = "",
         name=suite_name, defaults={"description": description or "", "created_by": actor})
     suite = BenchmarkSuite.objects.select_for_update().get(pk=suite.pk)
     number = (suite.versions.order_by("-number").values_list("number", flat=True).first() or 0)
+    items = fields.get("items", [])
     version = SuiteVersion(suite=suite, number=number + 1, created_by=actor,
-                           content_hash=content_hash(payload), **fields)
+                           content_hash=content_hash(payload), item_count=len(items),
+                           categories=sorted({item["category"] for item in items}), **fields)
     version.full_clean()
     version.save()
     audit_record(actor=actor, action="suite.version_created", obj=version,

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -11,7 +12,7 @@ from accounts.selectors import is_program_admin
 from evaluations import selectors, services
 from evaluations.api import log_response
 from evaluations.forms import EndpointForm, RunStartForm, SuiteForm
-from evaluations.models import Capability, EvaluationEndpoint
+from evaluations.models import Capability, EvaluationEndpoint, SuiteVersion
 from review_portal.errors import ApplicationError
 from review_portal.pages import call_service
 from submissions.selectors import model_get_for_user, model_is_developer, request_get_for_user
@@ -41,7 +42,8 @@ def suite_list(request):
             if version:
                 messages.success(request, f"{version} created ({version.content_hash[:12]}…).")
                 return redirect("suite_list")
-    suites = selectors.suites_visible_to(request.user).prefetch_related("versions")
+    suites = selectors.suites_visible_to(request.user).prefetch_related(
+        Prefetch("versions", queryset=SuiteVersion.objects.defer("items")))
     return render(request, "evaluations/suite_list.html", {
         "suites": suites, "form": form, "can_create": is_program_admin(request.user)})
 
