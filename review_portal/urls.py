@@ -8,6 +8,7 @@ from audit.api import AuditEventViewSet
 from audit.views import audit_list
 from evaluations import views as evaluation_views
 from evaluations.api import EndpointView, RunViewSet, SuiteViewSet
+from reviews import api as review_api
 from submissions import views
 from submissions.api import (
     ArtifactViewSet,
@@ -27,10 +28,19 @@ router.register("windows", WindowViewSet, basename="api-window")
 router.register("audit-events", AuditEventViewSet, basename="api-audit")
 router.register("suites", SuiteViewSet, basename="api-suite")
 router.register("runs", RunViewSet, basename="api-run")
+router.register("reviews", review_api.ReviewViewSet, basename="api-review")
+router.register("conflicts", review_api.ConflictViewSet, basename="api-conflict")
+router.register("assignments", review_api.AssignmentViewSet, basename="api-assignment")
+router.register("rubrics", review_api.RubricViewSet, basename="api-rubric")
+router.register("policies", review_api.PolicyViewSet, basename="api-policy")
 
 api_v1 = [
     path("", include(router.urls)),
     path("models/<int:pk>/endpoint/", EndpointView.as_view(), name="api-endpoint"),
+    path("review-requests/<int:request_pk>/recommendation/",
+         review_api.RecommendationView.as_view(), name="api-recommendation"),
+    path("review-requests/<int:request_pk>/feedback/", review_api.FeedbackView.as_view(),
+         name="api-feedback"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -53,6 +63,7 @@ urlpatterns = [
     path("windows/", views.window_list, name="window_list"),
     path("windows/<int:pk>/cancel/", views.window_cancel_view, name="window_cancel"),
     path("audit/", audit_list, name="audit_list"),
+    path("", include("reviews.urls")),
     path("suites/", evaluation_views.suite_list, name="suite_list"),
     path("requests/<int:pk>/evaluation/", evaluation_views.request_evaluation,
          name="request_evaluation"),

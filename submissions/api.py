@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import User
+from reviews.selectors import is_government
 from submissions import selectors, services
 from submissions.artifact_services import artifact_read, artifact_upload
 from submissions.models import ReviewRequest
@@ -84,8 +85,13 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(fresh).data, status=code)
 
     def retrieve(self, request, pk=None):
-        # One fetch with what the answer shows (not _get and then _answer's fresh copy).
-        review_request = get_object_or_404(self.get_queryset(), pk=pk)
+        # One fetch with what the answer shows (not _get and then _answer's fresh copy). The
+        # government's answer also lists the runs and reviews each determination rests on.
+        queryset = self.get_queryset()
+        if is_government(request.user):
+            queryset = queryset.prefetch_related("determinations__runs",
+                                                 "determinations__reviews")
+        review_request = get_object_or_404(queryset, pk=pk)
         services.request_view_record(review_request=review_request, actor=request.user)
         return Response(self.get_serializer(review_request).data)
 
@@ -147,7 +153,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Response({"detail": "No such reviewer.", "field": "reviewer"},
                             status=status.HTTP_400_BAD_REQUEST)
         services.reviewer_assign(review_request=review_request, reviewer=reviewer,
-                                 actor=request.user)
+                                 actor=request.user, is_lead=data["is_lead"])
         return self._answer(review_request)
 
     @extend_schema(methods=["get"], responses=MessageSerializer(many=True))

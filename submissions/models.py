@@ -103,8 +103,21 @@ class ReviewRequestGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE)
 
 
+class Recommendation(models.TextChoices):
+    """What the threshold policy (and each reviewer) recommends. Agency-only vocabulary."""
+
+    COVERED = "covered", "Covered"
+    NOT_COVERED = "not_covered", "Not covered"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence", "Insufficient evidence"
+
+
 class Determination(models.Model):
-    """The outcome of a review. Kept as history: reconsideration adds a new one."""
+    """The outcome of a review. Kept as history: reconsideration adds a new one.
+
+    The developer reads the outcome and the rationale only. Everything below `internal_notes`
+    is the agency's: the policy version the recommendation came from, whether the lead
+    overrode it and why, and the runs and reviews the determination rests on.
+    """
 
     class Outcome(models.TextChoices):
         COVERED = "covered", "Covered frontier model"
@@ -119,6 +132,17 @@ class Determination(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)
+    # Null only on determinations recorded before threshold policies existed.
+    policy_version = models.ForeignKey("reviews.PolicyVersion", on_delete=models.PROTECT,
+                                       null=True, blank=True, related_name="determinations")
+    recommendation = models.CharField(max_length=30, choices=Recommendation.choices,
+                                      blank=True)
+    overridden = models.BooleanField(default=False)
+    override_reason = models.TextField(blank=True, help_text="Agency only")
+    runs = models.ManyToManyField("evaluations.EvaluationRun", blank=True,
+                                  related_name="determinations")
+    reviews = models.ManyToManyField("reviews.Review", blank=True,
+                                     related_name="determinations")
 
     class Meta:
         ordering = ["-decided_at", "-id"]
@@ -135,10 +159,15 @@ class ReviewerAssignment(models.Model):
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     assigned_at = models.DateTimeField(auto_now_add=True)
+    # The lead records the determination and reads the other reviews at any time.
+    is_lead = models.BooleanField(default=False)
 
     class Meta:
+        ordering = ["assigned_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["request", "reviewer"], name="unique_assignment"),
+            models.UniqueConstraint(fields=["request"], condition=Q(is_lead=True),
+                                    name="one_lead_per_request"),
         ]
 
     def __str__(self) -> str:

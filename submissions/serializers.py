@@ -47,9 +47,13 @@ class DeterminationSerializer(serializers.ModelSerializer):
 
 class AgencyDeterminationSerializer(DeterminationSerializer):
     decided_by = serializers.CharField(source="decided_by.username")
+    runs = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    reviews = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta(DeterminationSerializer.Meta):
-        fields = DeterminationSerializer.Meta.fields + ["internal_notes", "decided_by"]
+        fields = DeterminationSerializer.Meta.fields + [
+            "internal_notes", "decided_by", "policy_version", "recommendation", "overridden",
+            "override_reason", "runs", "reviews"]
 
 
 class ReviewRequestSerializer(serializers.ModelSerializer):
@@ -84,6 +88,9 @@ class DetermineSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(Determination.Outcome.choices)
     rationale = serializers.CharField(max_length=20_000)
     internal_notes = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=20_000,
+        help_text="Required when the outcome differs from the policy's recommendation")
 
 
 class QuestionSerializer(serializers.Serializer):
@@ -92,6 +99,9 @@ class QuestionSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     reviewer = serializers.CharField(help_text="The reviewer's username")
+    is_lead = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="Make them the lead; by default they lead when the request has no lead")
 
 
 class MessageSerializer(serializers.ModelSerializer):

@@ -4,6 +4,7 @@ Every state change goes through `_transition`, which checks the table in `workfl
 the audit event and notifies the other side.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -16,11 +17,14 @@ from accounts.selectors import program_admin_emails, role_of
 from audit.services import audit_record
 from review_portal.emails import enqueue_email
 from review_portal.errors import ApplicationError, TransitionNotAllowed
+from reviews.models import ConflictOfInterest, PolicyVersion, Recusal
+from reviews.selectors import recommendation_compute, reviews_basis
 from submissions.models import (
     Determination,
     FrontierModel,
     Message,
     Modality,
+    Recommendation,
     ReviewerAssignment,
     ReviewRequest,
 )
@@ -182,8 +186,10 @@ def _side_of(actor: User, review_request: ReviewRequest, action: str) -> str:
         _require_developer(actor, review_request.model)
         return DEVELOPER
     role = role_of(actor)
-    is_assigned = review_request.assignments.filter(reviewer=actor).exists()
-    if role == Membership.Role.REVIEWER and is_assigned:
+    assignment = review_request.assignments.filter(reviewer=actor).first()
+    if role == Membership.Role.REVIEWER and assignment is not None:
+        if action == "determine" and not assignment.is_lead:
+            raise PermissionDenied("Only the lead reviewer records the determination.")
         return AGENCY
     if action == "start_review" and role == Membership.Role.PROGRAM_ADMIN:
         return AGENCY
@@ -191,8 +197,13 @@ def _side_of(actor: User, review_request: ReviewRequest, action: str) -> str:
 
 
 def _transition(*, review_request: ReviewRequest, action: str, actor: User,
-                data: dict | None = None) -> ReviewRequest:
-    """Move the request along one edge of the table. Call inside transaction.atomic()."""
+                data: dict | None = None,
+                check: Callable[[ReviewRequest], None] | None = None) -> ReviewRequest:
+    """Move the request along one edge of the table. Call inside transaction.atomic().
+
+    `check`, if given, runs on the locked row once the move is known to be allowed and before
+    anything is written; it refuses by raising.
+    """
     transition = TRANSITIONS[action]
     side = _side_of(actor, review_request, action)
     # Lock the row: two reviewers (or a reviewer and a withdrawing developer) must not both win.
@@ -207,6 +218,8 @@ def _transition(*, review_request: ReviewRequest, action: str, actor: User,
             "A determination has been made on this request, so it can no longer be "
             f"{transition.label}; the reviewers will answer the reconsideration."
         )
+    if check is not None:
+        check(locked)
     previous = locked.status
     locked.status = transition.target
     locked.status_changed_at = timezone.now()
@@ -323,42 +336,107 @@ def message_post(*, review_request: ReviewRequest, actor: User, body: str) -> Me
 
 @transaction.atomic
 def request_determine(*, review_request: ReviewRequest, actor: User, outcome: str,
-                      rationale: str, internal_notes: str = "") -> Determination:
+                      rationale: str, internal_notes: str = "",
+                      override_reason: str = "") -> Determination:
+    """The lead reviewer records the determination. The active threshold policy's
+    recommendation is computed here, under the request's lock: an outcome that differs from it
+    (and any outcome when the evidence is insufficient) is an override and needs a reason. The
+    determination records the policy version, the runs and the submitted reviews it rests on."""
     if outcome not in Determination.Outcome.values:
         raise ApplicationError("Choose an outcome: covered or not covered.", field="outcome")
     if not (rationale or "").strip():
         raise ApplicationError("Write the rationale the developer will read.", field="rationale")
+    override_reason = (override_reason or "").strip()
+    basis = {}
+
+    def check(locked: ReviewRequest) -> None:
+        # Locked so that the version cannot be edited while a determination rests on it
+        # (reviews.services.policy_update takes the same lock before its check).
+        policy = PolicyVersion.objects.select_for_update().filter(is_active=True).first()
+        if policy is None:
+            raise ApplicationError("No threshold policy is active: a program admin activates "
+                                   "one before a determination can be recorded.", status=409)
+        computed = recommendation_compute(review_request=locked, policy=policy)
+        overridden = outcome != computed.recommendation
+        if overridden and not override_reason:
+            if computed.recommendation == Recommendation.INSUFFICIENT_EVIDENCE:
+                message = ("The evidence is insufficient for the policy to recommend an "
+                           "outcome: write why you decide without it.")
+            else:
+                message = (f"The policy recommends "
+                           f"{Recommendation(computed.recommendation).label.lower()}: write why "
+                           "you override it.")
+            raise ApplicationError(message, field="override_reason")
+        if override_reason and not overridden:
+            raise ApplicationError("The outcome is the policy's recommendation: confirm it "
+                                   "without an override reason.", field="override_reason")
+        basis.update(policy=policy, recommendation=computed.recommendation,
+                     overridden=overridden, runs=computed.runs)
+
     _transition(review_request=review_request, action="determine", actor=actor,
-                data={"outcome": outcome})
+                data={"outcome": outcome}, check=check)
     determination = Determination(request=review_request, outcome=outcome,
                                   rationale=rationale.strip(),
                                   internal_notes=(internal_notes or "").strip(),
-                                  decided_by=actor)
+                                  decided_by=actor, policy_version=basis["policy"],
+                                  recommendation=basis["recommendation"],
+                                  overridden=basis["overridden"],
+                                  override_reason=override_reason)
     _save(determination)
+    determination.runs.set(basis["runs"])
+    determination.reviews.set(reviews_basis(review_request=review_request))
+    # The audit trail is for program admins; the override's reason stays on the record only.
     audit_record(actor=actor, action="determination.recorded", obj=determination,
                  organisation=review_request.model.organisation,
-                 data={"request": review_request.pk, "outcome": outcome})
+                 data={"request": review_request.pk, "outcome": outcome,
+                       "policy": basis["policy"].number,
+                       "recommendation": basis["recommendation"],
+                       "overridden": basis["overridden"],
+                       "runs": sorted(run.pk for run in basis["runs"])})
     return determination
 
 
 @transaction.atomic
-def reviewer_assign(*, review_request: ReviewRequest, reviewer: User,
-                    actor: User) -> ReviewerAssignment:
+def reviewer_assign(*, review_request: ReviewRequest, reviewer: User, actor: User,
+                    is_lead: bool | None = None) -> ReviewerAssignment:
+    """Assign a reviewer. `is_lead`: True makes them the lead (the previous lead stays as a
+    reviewer), False does not, None (the default) makes them lead when the request has none, so
+    a request under review always has someone who can record the determination."""
     if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
         raise PermissionDenied("Only program admins assign reviewers.")
     if role_of(reviewer) != Membership.Role.REVIEWER or not reviewer.is_active:
         raise ApplicationError("Only active agency reviewers can be assigned.", field="reviewer")
     if review_request.status not in OPEN_STATES - {ReviewRequest.Status.DRAFT}:
         raise TransitionNotAllowed("Reviewers are assigned to submitted requests under review.")
+    # Serialised with reviews.services.conflict_declare, which takes the same lock: a conflict
+    # declared at the same moment is either seen here or recuses the reviewer right after.
+    User.objects.select_for_update().get(pk=reviewer.pk)
+    organisation = review_request.model.organisation
+    conflict = ConflictOfInterest.objects.filter(reviewer=reviewer,
+                                                 organisation=organisation).first()
+    if conflict is not None:
+        raise ApplicationError(
+            f"{reviewer.username} declared a conflict of interest with {organisation} "
+            f"({conflict.get_kind_display().lower()}) and cannot review its models.",
+            field="reviewer", status=409)
+    if Recusal.objects.filter(request=review_request, reviewer=reviewer).exists():
+        raise ApplicationError(f"{reviewer.username} recused from this request.",
+                               field="reviewer", status=409)
     if review_request.assignments.filter(reviewer=reviewer).exists():
         raise ApplicationError(f"{reviewer.username} is already assigned.", status=409)
-    assignment = ReviewerAssignment(request=review_request, reviewer=reviewer, assigned_by=actor)
+    current_lead = review_request.assignments.filter(is_lead=True).first()
+    lead = current_lead is None if is_lead is None else bool(is_lead)
+    if lead and current_lead is not None:
+        current_lead.is_lead = False
+        current_lead.save(update_fields=["is_lead"])
+    assignment = ReviewerAssignment(request=review_request, reviewer=reviewer, assigned_by=actor,
+                                    is_lead=lead)
     _save(assignment)
     assign_perm("submissions.view_reviewrequest", reviewer, review_request)
     assign_perm("submissions.view_frontiermodel", reviewer, review_request.model)
     audit_record(actor=actor, action="reviewer.assigned", obj=review_request,
                  organisation=review_request.model.organisation,
-                 data={"reviewer": reviewer.username})
+                 data={"reviewer": reviewer.username, "lead": lead})
     enqueue_email("reviewer-assigned", to=[reviewer.email], context={
         "request_id": review_request.pk, "model_label": str(review_request.model)})
     if review_request.status == ReviewRequest.Status.SUBMITTED:
@@ -366,16 +444,23 @@ def reviewer_assign(*, review_request: ReviewRequest, reviewer: User,
     return assignment
 
 
-@transaction.atomic
-def reviewer_unassign(*, assignment: ReviewerAssignment, actor: User) -> None:
-    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
-        raise PermissionDenied("Only program admins change assignments.")
+def assignment_revoke_access(*, assignment: ReviewerAssignment) -> None:
+    """Delete an assignment and the object permissions it gave. No audit: the caller records
+    why (unassignment, recusal). Call inside transaction.atomic()."""
     review_request, reviewer = assignment.request, assignment.reviewer
     assignment.delete()
     remove_perm("submissions.view_reviewrequest", reviewer, review_request)
     if not ReviewerAssignment.objects.filter(reviewer=reviewer,
                                              request__model=review_request.model).exists():
         remove_perm("submissions.view_frontiermodel", reviewer, review_request.model)
+
+
+@transaction.atomic
+def reviewer_unassign(*, assignment: ReviewerAssignment, actor: User) -> None:
+    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
+        raise PermissionDenied("Only program admins change assignments.")
+    review_request, reviewer = assignment.request, assignment.reviewer
+    assignment_revoke_access(assignment=assignment)
     audit_record(actor=actor, action="reviewer.unassigned", obj=review_request,
                  organisation=review_request.model.organisation,
                  data={"reviewer": reviewer.username})

@@ -13,13 +13,13 @@ from accounts.models import Membership, User
 from accounts.selectors import is_developer, is_program_admin, role_of
 from audit.selectors import audit_events_for_object
 from review_portal.pages import call_service
+from reviews import selectors as review_selectors
+from reviews.forms import DeterminationForm, LeadAssignForm, NoteForm
 from submissions import selectors, services
 from submissions.api import artifact_response
 from submissions.artifact_services import artifact_read, artifact_upload
 from submissions.forms import (
     ArtifactForm,
-    AssignForm,
-    DetermineForm,
     FrontierModelForm,
     MessageForm,
     QuestionForm,
@@ -143,26 +143,59 @@ def request_detail(request, pk):
     side = selectors.request_side(user=request.user, review_request=review_request)
     services.request_view_record(review_request=review_request, actor=request.user)
     government = side in (AGENCY, "admin")
+    # determinations and assignments are prefetched: reading them costs no query.
+    has_determination = bool(review_request.determinations.all())
+    my_assignment = next((a for a in review_request.assignments.all()
+                          if a.reviewer_id == request.user.pk), None)
+    actions = allowed_actions(review_request.status, side, has_determination=has_determination
+                              ) if side in (DEVELOPER, AGENCY) else []
+    if side == AGENCY and not (my_assignment and my_assignment.is_lead):
+        actions = [a for a in actions if a != "determine"]  # the lead's alone
     context = {
         "r": review_request,
         "side": side,
         "government": government,
-        # determinations are prefetched: bool() of them costs no query.
-        "actions": allowed_actions(review_request.status, side,
-                                   has_determination=bool(review_request.determinations.all()))
-        if side in (DEVELOPER, AGENCY) else [],
+        "actions": actions,
         "history": _history(review_request, government=government) if side else [],
         "message_form": MessageForm(),
         "question_form": QuestionForm(),
-        "determine_form": DetermineForm(),
+        "determine_form": DeterminationForm(),
         "reason_form": ReasonForm(),
         "artifact_form": ArtifactForm(),
     }
+    if government:
+        context.update(_review_context(request.user, review_request, my_assignment,
+                                       admin=side == "admin"))
+    elif side == DEVELOPER and has_determination:
+        context["feedback"] = review_selectors.developer_feedback(review_request=review_request)
     if side == "admin":
         assigned = [a.reviewer_id for a in review_request.assignments.all()]
-        context["assign_form"] = AssignForm(reviewers=User.objects.filter(
-            membership__role=Membership.Role.REVIEWER, is_active=True).exclude(pk__in=assigned))
+        context["assign_form"] = LeadAssignForm(reviewers=User.objects.filter(
+            membership__role=Membership.Role.REVIEWER, is_active=True).exclude(
+            pk__in=assigned).exclude(
+            conflicts__organisation_id=review_request.model.organisation_id).exclude(
+            recusals__request=review_request))
     return render(request, "submissions/request_detail.html", context)
+
+
+def _review_context(user, review_request, my_assignment, *, admin: bool) -> dict:
+    """The agency's part of the request page: reviews, the recommendation, recusals."""
+    reviews = list(review_selectors.reviews_for_request(user=user, review_request=review_request))
+    my_review = next((r for r in reviews if r.reviewer_id == user.pk), None)
+    is_lead = bool(my_assignment and my_assignment.is_lead)
+    return {
+        "my_assignment": my_assignment,
+        "reviews": [r for r in reviews if r is not my_review],
+        "my_review": my_review,
+        # What the reviewer is shown of the others: nothing before their own review is in.
+        "others_hidden": my_assignment is not None and not is_lead and not (
+            my_review and my_review.is_submitted),
+        "recommendation": review_selectors.recommendation_compute(review_request=review_request),
+        "recuse_form": NoteForm(),
+        # Who stepped off the request, and why, is for the program admins.
+        "recusals": list(review_selectors.recusals_for_request(review_request=review_request))
+        if admin else [],
+    }
 
 
 def _history(review_request, *, government: bool):
@@ -183,7 +216,7 @@ REQUEST_ACTIONS = {
                                                                          actor=u)),
     "request_information": (QuestionForm, lambda r, u, d: services.request_ask_information(
         review_request=r, actor=u, question=d["question"])),
-    "determine": (DetermineForm, lambda r, u, d: services.request_determine(
+    "determine": (DeterminationForm, lambda r, u, d: services.request_determine(
         review_request=r, actor=u, **d)),
 }
 
@@ -228,12 +261,12 @@ def reviewer_assign(request, pk):
     review_request = selectors.request_get_for_user(user=request.user, pk=pk)
     if not is_program_admin(request.user):
         raise PermissionDenied
-    form = AssignForm(request.POST, reviewers=User.objects.filter(
+    form = LeadAssignForm(request.POST, reviewers=User.objects.filter(
         membership__role=Membership.Role.REVIEWER))
     if form.is_valid():
         if call_service(request, None, lambda: services.reviewer_assign(
                 review_request=review_request, reviewer=form.cleaned_data["reviewer"],
-                actor=request.user)):
+                actor=request.user, is_lead=form.cleaned_data["is_lead"] or None)):
             messages.success(request, "Reviewer assigned.")
     else:
         messages.error(request, "Choose a reviewer.")

@@ -5,6 +5,9 @@
 - reviewer and reviewer2: agency reviewers; `bring_to(world, "in_review")` (or later states)
   assigns `reviewer` to `request`, reviewer2 is never assigned
 - admin: a program admin; partner: a member of a trusted-partner organisation
+- policy: the active threshold policy, one rule: training compute >= 1e26 FLOP. `model` declares
+  3e25 FLOP and has no runs, so the recommendation is "not covered": determining it covered is
+  an override and needs a reason. The default rubric (version 1) is active.
 """
 
 from dataclasses import dataclass
@@ -13,6 +16,8 @@ from typing import Any
 import pytest
 
 from accounts.models import Organisation
+from reviews.defaults import rubric_ensure_default
+from reviews.services import policy_create
 from submissions import services
 from tests.factories import OrganisationFactory, UserFactory, make_model
 
@@ -33,6 +38,7 @@ class World:
     model: Any
     other_model: Any
     request: Any
+    policy: Any
 
     def actors(self) -> dict:
         return {"owner": self.owner, "colleague": self.colleague, "outsider": self.outsider,
@@ -57,9 +63,14 @@ def world(db) -> World:
     model = make_model(owner)
     other_model = make_model(outsider, name="Other")
     request = services.request_create(model=model, actor=owner)
+    # The data migration's default rubric does not survive a flush by a transactional test.
+    rubric_ensure_default()
+    policy = policy_create(actor=admin, name="Compute only", activate=True, rules=[
+        {"kind": "training_compute", "threshold": 1e26, "citation": "California SB 53"}])
     return World(acme=acme, other_org=other_org, owner=owner, colleague=colleague,
                  outsider=outsider, reviewer=reviewer, reviewer2=reviewer2, admin=admin,
-                 partner=partner, model=model, other_model=other_model, request=request)
+                 partner=partner, model=model, other_model=other_model, request=request,
+                 policy=policy)
 
 
 def bring_to(world: World, status: str):
@@ -76,7 +87,7 @@ def bring_to(world: World, status: str):
     for step in path:
         if step == "submit":
             services.request_submit(review_request=r, actor=w.owner)
-        elif step == "assign":
+        elif step == "assign":  # the first reviewer assigned leads
             services.reviewer_assign(review_request=r, reviewer=w.reviewer, actor=w.admin)
         elif step == "ask":
             services.request_ask_information(review_request=r, actor=w.reviewer,
@@ -84,7 +95,8 @@ def bring_to(world: World, status: str):
         elif step == "determine":
             services.request_determine(review_request=r, actor=w.reviewer, outcome="covered",
                                        rationale="Above the program's level.",
-                                       internal_notes="secret internal note")
+                                       internal_notes="secret internal note",
+                                       override_reason="secret override reason")
         elif step == "withdraw":
             services.request_withdraw(review_request=r, actor=w.owner)
     r.refresh_from_db()

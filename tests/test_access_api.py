@@ -372,7 +372,8 @@ def determined_after_a_question(world):
     services.message_post(review_request=world.request, actor=world.owner, body="Scaffold A.")
     services.request_determine(review_request=world.request, actor=world.reviewer,
                                outcome="covered", rationale="Above the program's level.",
-                               internal_notes="secret internal note")
+                               internal_notes="secret internal note",
+                               override_reason="secret override reason")
     return world
 
 
@@ -393,6 +394,8 @@ def test_internal_notes_and_the_deciders_name_stay_with_the_government(
         assert determination["internal_notes"] == "secret internal note"
         assert determination["decided_by"] == "reviewer"
     assert ("secret internal note" in str(detail)) == government
+    assert ("secret override reason" in str(detail)) == government
+    assert ("recommendation" in determination) == government
     # Lists carry no internal notes for anyone: only the single read is recorded as a read.
     [listed_determination] = listed["determinations"]
     assert listed_determination["rationale"] == "Above the program's level."

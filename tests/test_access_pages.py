@@ -208,7 +208,8 @@ ACTION_CASES = [
         owner=403, colleague=403, outsider=404, reviewer=302, reviewer2=404, admin=403,
         partner=404, anonymous=LOGIN)),
     ("determine", "in_review",
-     {"outcome": "covered", "rationale": "Above the level.", "internal_notes": "n"},
+     {"outcome": "covered", "rationale": "Above the level.", "internal_notes": "n",
+      "override_reason": "Exploits above the level."},
      "determined", table(
         owner=403, colleague=403, outsider=404, reviewer=302, reviewer2=404, admin=403,
         partner=404, anonymous=LOGIN)),
@@ -433,12 +434,14 @@ def test_internal_notes_and_the_reviewers_name_stay_with_the_government(client, 
     services.message_post(review_request=named.request, actor=named.owner, body="Scaffold A.")
     services.request_determine(review_request=named.request, actor=named.reviewer,
                                outcome="covered", rationale="Above the program's level.",
-                               internal_notes="secret internal note")
+                               internal_notes="secret internal note",
+                               override_reason="secret override reason")
     as_(client, named, actor)
     html = client.get(reverse("request_detail", args=[named.request.pk])).content.decode()
     assert "Above the program&#x27;s level." in html
     assert "Which scaffolds?" in html
     assert ("secret internal note" in html) == sees
+    assert ("secret override reason" in html) == sees
     assert ("jsmith-agency" in html) == sees
     assert ("Jane Smithson" in html) == sees
     if not sees:

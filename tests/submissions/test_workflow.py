@@ -145,22 +145,26 @@ def test_emails_carry_no_confidential_content(
     with django_capture_on_commit_callbacks(execute=True):
         services.request_determine(review_request=world.request, actor=world.reviewer,
                                    outcome="covered", rationale="RATIONALE-TEXT",
-                                   internal_notes="INTERNAL-NOTE")
+                                   internal_notes="INTERNAL-NOTE",
+                                   override_reason="OVERRIDE-REASON")
     assert mailoutbox
     for message in mailoutbox:
         bodies = [message.body] + [content for content, _ in message.alternatives]
         for text in bodies + [message.subject]:
             assert "INTERNAL-NOTE" not in text
             assert "RATIONALE-TEXT" not in text
+            assert "OVERRIDE-REASON" not in text
+            assert "not_covered" not in text  # the policy's recommendation
 
 
 # --- every refused transition ------------------------------------------------------------------
 
 def _ensure_assigned(world):
-    """An assigned reviewer, so that a refusal below comes from the table, not from the side."""
+    """An assigned lead reviewer, so that a refusal below comes from the table, not from the
+    side."""
     if not world.request.assignments.filter(reviewer=world.reviewer).exists():
         ReviewerAssignment.objects.create(request=world.request, reviewer=world.reviewer,
-                                          assigned_by=world.admin)
+                                          assigned_by=world.admin, is_lead=True)
 
 
 def _attempt(world, action: str):
@@ -230,7 +234,7 @@ def test_an_assigned_reviewer_cannot_withdraw_or_ask_for_reconsideration(world):
         _act(world, "withdraw", actor=world.reviewer)
     bring_to_determined = services.request_determine
     bring_to_determined(review_request=world.request, actor=world.reviewer, outcome="covered",
-                        rationale="Above.")
+                        rationale="Above.", override_reason="Exploits above the level.")
     with pytest.raises(PermissionDenied):
         _act(world, "request_reconsideration", actor=world.reviewer)
     world.request.refresh_from_db()
@@ -339,6 +343,7 @@ def test_a_determination_is_recorded_with_its_rationale_and_internal_notes(world
     determination = services.request_determine(
         review_request=world.request, actor=world.reviewer, outcome="covered",
         rationale="  Above the program's level.  ", internal_notes="  Scored 0.83 on suite v3. ",
+        override_reason="  Exploit scores 0.91 outweigh the compute line. ",
     )
     determination.refresh_from_db()
     assert determination.request == world.request
@@ -346,11 +351,21 @@ def test_a_determination_is_recorded_with_its_rationale_and_internal_notes(world
     assert determination.rationale == "Above the program's level."
     assert determination.internal_notes == "Scored 0.83 on suite v3."
     assert determination.decided_by == world.reviewer
-    assert _events("review_request.determine").get().data["outcome"] == "covered"
+    # The world's policy (compute >= 1e26) recommends not covered for 3e25 FLOP: an override.
+    assert determination.policy_version == world.policy
+    assert determination.recommendation == "not_covered"
+    assert determination.overridden
+    assert determination.override_reason == "Exploit scores 0.91 outweigh the compute line."
+    assert _events("review_request.determine").get().data == {
+        "from": "in_review", "to": "determined", "outcome": "covered"}
     recorded = AuditEvent.objects.get(action="determination.recorded")
-    assert recorded.data == {"request": world.request.pk, "outcome": "covered"}
-    # The internal notes stay out of the audit trail the developer's organisation can read.
-    assert "0.83" not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+    assert recorded.data == {"request": world.request.pk, "outcome": "covered",
+                             "policy": world.policy.number, "recommendation": "not_covered",
+                             "overridden": True, "runs": []}
+    # The internal notes and the override's reason stay out of the audit trail.
+    trail = str(list(AuditEvent.objects.values_list("data", flat=True)))
+    assert "0.83" not in trail
+    assert "0.91" not in trail
     assert model_is_covered(model=world.model)
 
 
@@ -665,7 +680,7 @@ def test_assigning_a_reviewer_to_a_submitted_request_starts_the_review(
     world.request.refresh_from_db()
     assert world.request.status == S.IN_REVIEW
     assigned = AuditEvent.objects.get(action="reviewer.assigned")
-    assert assigned.data == {"reviewer": "reviewer"}
+    assert assigned.data == {"reviewer": "reviewer", "lead": True}  # the first one leads
     assert assigned.actor == world.admin
     start = _events("review_request.start_review").get()
     assert start.actor == world.admin
@@ -687,10 +702,17 @@ def test_assigning_a_second_reviewer_during_review_keeps_the_status(world):
     world.request.refresh_from_db()
     assert world.request.status == S.IN_REVIEW
     assert _events("review_request.start_review").count() == 1
-    assert set(world.request.assignments.values_list("reviewer__username", flat=True)) == {
-        "reviewer", "reviewer2"}
-    services.request_determine(review_request=world.request, actor=world.reviewer2,
-                               outcome="covered", rationale="Above.")
+    assert set(world.request.assignments.values_list("reviewer__username", "is_lead")) == {
+        ("reviewer", True), ("reviewer2", False)}
+    # The second reviewer acts for the agency, but the determination is the lead's.
+    services.request_ask_information(review_request=world.request, actor=world.reviewer2,
+                                     question="Which scaffolds?")
+    services.message_post(review_request=world.request, actor=world.owner, body="Scaffold A.")
+    with pytest.raises(PermissionDenied, match="lead"):
+        services.request_determine(review_request=world.request, actor=world.reviewer2,
+                                   outcome="not_covered", rationale="Below.")
+    services.request_determine(review_request=world.request, actor=world.reviewer,
+                               outcome="not_covered", rationale="Below.")
 
 
 def test_a_reviewer_cannot_be_assigned_twice(world):

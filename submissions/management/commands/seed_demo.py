@@ -11,6 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.services import organisation_create, user_create
+from reviews.defaults import rubric_ensure_default
+from reviews.demo import demo_policy_install
+from reviews.services import review_save
 from submissions import services
 from submissions.artifact_services import artifact_upload
 from submissions.window_services import window_schedule
@@ -64,6 +67,8 @@ class Command(BaseCommand):
         # (shown by `manage.py demo_totp USERNAME`, which works only with DEBUG on).
         for u in User.objects.filter(membership__organisation__in=[office, agency]):
             TOTP.activate(u, generate_totp_secret())
+        rubric_ensure_default()
+        demo_policy_install(actor=admin)
 
         def model(actor, name, version, flop, partner_days, public_days):
             return services.model_register(
@@ -81,6 +86,12 @@ class Command(BaseCommand):
                         uploaded_file=SimpleUploadedFile("atlas-2.0-model-card.md", MODEL_CARD))
         services.request_submit(review_request=r, actor=dev)
         services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
+        review_save(review_request=r, actor=rev1, submit=True,
+                    scores={"vulnerability_discovery": 3, "exploit_development": 3,
+                            "attack_automation": 2, "uplift_to_novices": 2},
+                    recommendation="covered", confidence="medium",
+                    comments_for_developer="Strong exploit development on our tasks.",
+                    internal_comments="Compute alone puts it over the SB 53 line.")
         services.request_determine(
             review_request=r, actor=rev1, outcome="covered",
             rationale="Atlas 2.0 reaches the program's level on exploit development tasks.",
@@ -107,7 +118,9 @@ class Command(BaseCommand):
         services.request_submit(review_request=r, actor=dev_b)
         services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
         services.request_determine(review_request=r, actor=rev1, outcome="not_covered",
-                                   rationale="Kite 1 stays well below the program's level.")
+                                   rationale="Kite 1 stays well below the program's level.",
+                                   override_reason="No benchmark run; at 2e24 FLOP it is far "
+                                                   "below every compute line.")
         old = model(dev_b, "Kite", "0.9", 1e24, 20, 40)
         r = services.request_create(model=old, actor=dev_b)
         services.request_submit(review_request=r, actor=dev_b)
