@@ -6,6 +6,7 @@ use the prefork pool. The run is bounded by Inspect's own limits and stopped by 
 time limit, which does not reliably stop Inspect.
 """
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -161,7 +162,17 @@ def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_d
             group.start_soon(watch)
 
     _progress["done"] = 0
-    anyio.run(main)
+    # Inspect sets the root logger's level (to WARNING) and adds its handler the first time it
+    # runs: in a worker that silenced Celery's own log lines for every later task. Put the
+    # process's logging back as it was.
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        anyio.run(main)
+    finally:
+        root.setLevel(level)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
     log = logs[0] if logs else None
     log_file = log.location if log is not None else _latest_log(log_dir)
     if cancelled or (log is not None and log.status == "cancelled"):

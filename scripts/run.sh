@@ -47,6 +47,18 @@ if [ "$SMOKE" = 1 ]; then
   done
   grep -q "windows_check_rules.*succeeded" "$VAR/logs/worker.log" \
     || { echo "smoke: the worker did not run a task"; cat "$VAR/logs/worker.log"; exit 1; }
+  # The demo queued real evaluations of the sample suite: wait for the worker to finish them.
+  for _ in $(seq 1 120); do
+    left=$($PY manage.py shell -v0 -c "from evaluations.models import EvaluationRun as R; print(R.objects.exclude(status__in=R.FINISHED).count())")
+    [ "$left" = "0" ] && break
+    sleep 1
+  done
+  $PY manage.py shell -v0 -c "
+from evaluations.models import EvaluationRun as R
+runs = list(R.objects.all())
+assert runs and all(r.status == 'succeeded' for r in runs), [(r.pk, r.status, r.error) for r in runs]
+print('smoke: demo evaluations', ', '.join(f'#{r.pk} {r.metrics[\"overall\"][\"accuracy\"]:.2f}' for r in runs))
+" || { echo "smoke: the demo evaluations did not succeed"; tail -50 "$VAR/logs/worker.log"; exit 1; }
   echo "smoke: login page served on :$PORT and the worker ran a task"
   exit 0
 fi

@@ -2,6 +2,7 @@ from django.core.management import call_command
 
 from accounts.models import Membership, Organisation
 from audit.models import AuditEvent
+from evaluations.models import EvaluationRun
 from submissions.models import AccessWindow, Artifact, ReviewRequest
 
 
@@ -11,7 +12,9 @@ def test_the_demo_has_every_role_every_state_and_a_window_and_loads_once(db, set
     assert set(Organisation.objects.values_list("kind", flat=True)) == set(Organisation.Kind.values)
     assert set(Membership.objects.values_list("role", flat=True)) == set(Membership.Role.values)
     statuses = set(ReviewRequest.objects.values_list("status", flat=True))
-    assert statuses == {"draft", "information_requested", "determined", "withdrawn"}
+    assert statuses == {"draft", "in_review", "information_requested", "determined",
+                        "withdrawn"}
+    assert EvaluationRun.objects.filter(status="queued").count() == 2
     assert AccessWindow.objects.filter(status="scheduled").count() == 1
     assert Artifact.objects.count() == 1
     events = AuditEvent.objects.count()
@@ -19,4 +22,4 @@ def test_the_demo_has_every_role_every_state_and_a_window_and_loads_once(db, set
     call_command("seed_demo")
 
     assert AuditEvent.objects.count() == events
-    assert ReviewRequest.objects.count() == 5
+    assert ReviewRequest.objects.count() == 6

@@ -2,6 +2,7 @@
 and a scheduled government window. Idempotent: it does nothing if the demo is already there."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.services import organisation_create, user_create
+from evaluations.services import endpoint_set, run_start, suite_version_create
 from reviews.defaults import rubric_ensure_default
 from reviews.demo import demo_policy_install
 from reviews.services import review_save
@@ -19,6 +21,8 @@ from submissions.artifact_services import artifact_upload
 from submissions.window_services import window_schedule
 
 DEMO_PASSWORD_ENV = "DEMO_PASSWORD"
+SAMPLE_SUITE = (Path(__file__).resolve().parents[3] / "evaluations" / "sample_suites"
+                / "unclassified_cyber_sample.jsonl")
 MODEL_CARD = (b"# Atlas 2.0 model card (demo)\n\nA general-purpose assistant with strong coding "
               b"skills.\n\n## Cyber-relevant evaluations\n\nSee our own report.\n")
 
@@ -103,14 +107,38 @@ class Command(BaseCommand):
         atlas21 = model(dev, "Atlas", "2.1", 3.4e26, 90, 150)
         services.request_create(model=atlas21, actor=dev)
 
+        # The agency's unclassified sample suite, run by the worker once the demo starts: Falcon 3
+        # (simulated, strong) crosses the demo policy's thresholds, Nimbus 1 (weak) does not.
+        suite = suite_version_create(
+            actor=admin, suite_name="Unclassified cyber sample",
+            description="40 unclassified items written by the portal team.",
+            filename=SAMPLE_SUITE.name, content=SAMPLE_SUITE.read_bytes(),
+            solver="multiple_choice", scorer="choice")
+
         # Borealis: Falcon 3 is in review with a question open for the developer.
         falcon = model(dev_b, "Falcon", "3", 8e25, 45, 90)
+        endpoint_set(model=falcon, actor=dev_b, kind="simulated", model_name="falcon-3",
+                     simulated_levels={"vulnerability_discovery": 0.85,
+                                       "exploit_development": 0.8, "attack_automation": 0.6,
+                                       "defense": 0.95})
         r = services.request_create(model=falcon, actor=dev_b)
         services.request_submit(review_request=r, actor=dev_b)
         services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
+        run_start(review_request=r, suite_version=suite, actor=rev1)
         services.request_ask_information(
             review_request=r, actor=rev1,
             question="Which tool-use scaffolds did your own evaluations use?")
+
+        # Acme: Nimbus 1 is in review; the simulated model stays below the thresholds.
+        nimbus = model(dev, "Nimbus", "1", 9e24, 40, 80)
+        endpoint_set(model=nimbus, actor=dev, kind="simulated", model_name="nimbus-1",
+                     simulated_levels={"vulnerability_discovery": 0.35,
+                                       "exploit_development": 0.25, "attack_automation": 0.2,
+                                       "defense": 0.7})
+        r = services.request_create(model=nimbus, actor=dev)
+        services.request_submit(review_request=r, actor=dev)
+        services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
+        run_start(review_request=r, suite_version=suite, actor=rev1)
 
         # Borealis: Kite 1 was determined not covered; Kite 0.9's request was withdrawn.
         kite = model(dev_b, "Kite", "1", 2e24, 30, 60)
