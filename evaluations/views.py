@@ -71,10 +71,8 @@ def _chart(runs, thresholds: dict) -> list[dict]:
 
 def category_thresholds() -> dict:
     """The active threshold policy's accuracy thresholds by category (the reviews app owns it)."""
-    try:
-        from reviews.selectors import active_category_thresholds
-    except ImportError:
-        return {}
+    from reviews.selectors import active_category_thresholds
+
     return active_category_thresholds()
 
 

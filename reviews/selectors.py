@@ -141,6 +141,18 @@ def policy_active() -> PolicyVersion | None:
             .first())
 
 
+def active_category_thresholds() -> dict[str, float]:
+    """The active policy's accuracy threshold per benchmark category (the lowest, if several
+    rules name one category), for charts on government pages."""
+    policy = policy_active()
+    thresholds: dict[str, float] = {}
+    for rule in policy.rules.all() if policy else []:
+        if rule.kind == PolicyRule.Kind.CATEGORY_ACCURACY:
+            thresholds[rule.category] = min(rule.threshold,
+                                            thresholds.get(rule.category, rule.threshold))
+    return thresholds
+
+
 @dataclass(frozen=True)
 class PolicyRecommendation:
     """A policy applied to a request: what it recommends, and on what evidence."""

@@ -507,3 +507,15 @@ def test_the_chart_has_room_for_every_category(client, evaluated):
     # one bar of the first suite's run and four of the second's, 32 units each
     assert 'viewBox="0 0 720 168"' in body
     assert body.count('<rect x="220" y="6" width="400"') == 5
+
+
+def test_the_evaluation_tab_draws_the_active_policys_thresholds(client, world):
+    from evaluations.views import category_thresholds
+    from reviews.models import PolicyRule
+    from reviews.selectors import policy_active
+
+    policy = policy_active()
+    PolicyRule.objects.create(policy=policy, kind="category_accuracy",
+                              category="exploit_development", threshold=0.6,
+                              citation="Demo", position=99)
+    assert category_thresholds() == {"exploit_development": 0.6}
