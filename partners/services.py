@@ -450,8 +450,8 @@ def grant_issue_token(*, grant: AccessGrant, actor: User) -> tuple[AccessGrant, 
     """Issue (or rotate) the grant's access token; the token is returned once, never stored."""
     if not selectors.is_partner_member_of(user=actor, organisation_id=grant.organisation_id):
         raise PermissionDenied("A member of the partner organisation issues its token.")
-    grant = AccessGrant.objects.select_for_update().select_related(
-        "organisation__partner_profile", "model").get(pk=grant.pk)
+    grant = AccessGrant.objects.select_for_update(of=("self",)).select_related(
+        "organisation", "model").get(pk=grant.pk)
     if grant.revoked_at is not None or grant.ends_at <= timezone.now():
         raise TransitionNotAllowed("This grant has ended; no token is issued for it.")
     token = AccessGrant.TOKEN_PREFIX + secrets.token_urlsafe(32)
