@@ -17,6 +17,11 @@ app.conf.beat_schedule = {
         "task": "submissions.windows_check_rules",
         "schedule": crontab(minute="*/15"),
     },
+    # Permissions of ended partner grants are removed; access already ended with the window.
+    "partners-sweep-ended-grants": {
+        "task": "partners.grants_sweep_ended",
+        "schedule": crontab(minute="*/5"),
+    },
     # Runs whose worker died (no heartbeat) are retried or failed with a reason.
     "evaluations-reconcile-runs": {
         "task": "evaluations.reconcile_runs",

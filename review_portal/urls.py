@@ -8,6 +8,7 @@ from audit.api import AuditEventViewSet
 from audit.views import audit_list
 from evaluations import views as evaluation_views
 from evaluations.api import EndpointView, RunViewSet, SuiteViewSet
+from partners import api as partner_api
 from reviews import api as review_api
 from submissions import views
 from submissions.api import (
@@ -33,6 +34,11 @@ router.register("conflicts", review_api.ConflictViewSet, basename="api-conflict"
 router.register("assignments", review_api.AssignmentViewSet, basename="api-assignment")
 router.register("rubrics", review_api.RubricViewSet, basename="api-rubric")
 router.register("policies", review_api.PolicyViewSet, basename="api-policy")
+router.register("partner-organisations", partner_api.PartnerProfileViewSet,
+                basename="api-partner")
+router.register("access-requests", partner_api.AccessRequestViewSet,
+                basename="api-access-request")
+router.register("access-grants", partner_api.AccessGrantViewSet, basename="api-access-grant")
 
 api_v1 = [
     path("", include(router.urls)),
@@ -41,6 +47,8 @@ api_v1 = [
          review_api.RecommendationView.as_view(), name="api-recommendation"),
     path("review-requests/<int:request_pk>/feedback/", review_api.FeedbackView.as_view(),
          name="api-feedback"),
+    path("models/<int:pk>/terms/", partner_api.ModelTermsView.as_view(), name="api-terms"),
+    path("introspect/", partner_api.IntrospectView.as_view(), name="api-introspect"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -62,6 +70,7 @@ urlpatterns = [
     path("artifacts/<int:pk>/download/", views.artifact_download, name="artifact_download"),
     path("windows/", views.window_list, name="window_list"),
     path("windows/<int:pk>/cancel/", views.window_cancel_view, name="window_cancel"),
+    path("partners/", include("partners.urls")),
     path("audit/", audit_list, name="audit_list"),
     path("", include("reviews.urls")),
     path("suites/", evaluation_views.suite_list, name="suite_list"),

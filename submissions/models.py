@@ -208,6 +208,8 @@ class Artifact(models.Model):
     # Path relative to PRIVATE_MEDIA_ROOT of the encrypted file; never under the web root.
     storage_path = models.CharField(max_length=300, unique=True)
     marking = models.CharField(max_length=100, default="CONFIDENTIAL // PROPRIETARY")
+    # The developer marks what trusted partners with a live grant on the model may read.
+    shareable_with_partners = models.BooleanField(default=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)

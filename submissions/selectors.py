@@ -45,6 +45,11 @@ def _visible(user, perm: str, klass) -> QuerySet:
 # --- models ---------------------------------------------------------------------------------
 
 def models_visible_to(user) -> QuerySet[FrontierModel]:
+    if role_of(user) == Membership.Role.PARTNER:
+        # Partners hold view permissions on granted models, but a permission outlives its
+        # window until the sweep runs: their reads go through partners.selectors, which also
+        # check that the grant is live (fail closed).
+        return FrontierModel.objects.none()
     return _visible(user, "submissions.view_frontiermodel", FrontierModel).select_related(
         "organisation"
     )

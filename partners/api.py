@@ -1,0 +1,207 @@
+"""/api/v1/ for partner organisations, access requests, grants, terms and introspection.
+
+Each view parses, calls one access helper and one service, and presents. Objects the caller may
+not see answer 404 (the same filtered querysets as the pages).
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Organisation
+from partners import selectors, services
+from partners.serializers import (
+    AccessGrantSerializer,
+    AccessRequestCreateSerializer,
+    AccessRequestSerializer,
+    IntrospectRequestSerializer,
+    IntrospectResponseSerializer,
+    PartnerProfileSerializer,
+    ReasonSerializer,
+    TermsAcceptSerializer,
+    TermsSerializer,
+    TermsSetSerializer,
+    TokenSerializer,
+)
+from review_portal.errors import ApplicationError
+from submissions.selectors import model_get_for_user
+
+ID = r"\d+"
+
+
+def _parse(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PartnerProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                            viewsets.GenericViewSet):
+    lookup_value_regex = ID
+    serializer_class = PartnerProfileSerializer
+
+    def get_queryset(self):
+        return selectors.partner_profiles_visible_to(self.request.user)
+
+    def create(self, request):
+        data = _parse(PartnerProfileSerializer, request)
+        profile = services.partner_apply(actor=request.user, **data)
+        return Response(PartnerProfileSerializer(profile).data, status=status.HTTP_201_CREATED)
+
+    def _transition(self, request, pk, name):
+        profile = selectors.partner_profile_get_for_user(user=request.user, pk=pk)
+        data = _parse(ReasonSerializer, request)
+        profile = services.partner_transition(profile=profile, actor=request.user, action=name,
+                                              reason=data["reason"])
+        return Response(PartnerProfileSerializer(profile).data)
+
+    @extend_schema(request=ReasonSerializer, responses=PartnerProfileSerializer)
+    @action(detail=True, methods=["post"])
+    def vet(self, request, pk=None):
+        return self._transition(request, pk, "vet")
+
+    @extend_schema(request=ReasonSerializer, responses=PartnerProfileSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        return self._transition(request, pk, "suspend")
+
+    @extend_schema(request=ReasonSerializer, responses=PartnerProfileSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        return self._transition(request, pk, "revoke")
+
+
+class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
+    lookup_value_regex = ID
+    serializer_class = AccessRequestSerializer
+
+    def get_queryset(self):
+        return selectors.access_requests_visible_to(self.request.user)
+
+    def _get(self, pk):
+        return selectors.access_request_get_for_user(user=self.request.user, pk=pk)
+
+    def _answer(self, access_request, code=status.HTTP_200_OK):
+        return Response(AccessRequestSerializer(self._get(access_request.pk)).data, status=code)
+
+    @extend_schema(request=AccessRequestCreateSerializer, responses=AccessRequestSerializer)
+    def create(self, request):
+        data = _parse(AccessRequestCreateSerializer, request)
+        # Partners cannot see the model through the submissions selectors; the service checks
+        # that it is covered. A developer invites for a model of its own (404 otherwise).
+        if selectors.is_agency(request.user) or request.user.membership_or_none is None:
+            return Response({"detail": "Partners request access; developers invite."},
+                            status=status.HTTP_403_FORBIDDEN)
+        from submissions.models import FrontierModel
+
+        if "organisation" in data:
+            model = model_get_for_user(user=request.user, pk=data["model"])
+            organisation = get_object_or_404(Organisation, pk=data["organisation"],
+                                             kind=Organisation.Kind.PARTNER)
+        else:
+            model = get_object_or_404(FrontierModel, pk=data["model"])
+            organisation = None
+        access_request = services.access_request_create(
+            actor=request.user, model=model, organisation=organisation,
+            starts_at=data["starts_at"], ends_at=data["ends_at"],
+            justification=data["justification"])
+        return self._answer(access_request, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=AccessRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        access_request = services.access_request_approve(access_request=self._get(pk),
+                                                         actor=request.user)
+        return self._answer(access_request)
+
+    @extend_schema(request=ReasonSerializer, responses=AccessRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def deny(self, request, pk=None):
+        data = _parse(ReasonSerializer, request)
+        access_request = services.access_request_deny(access_request=self._get(pk),
+                                                      actor=request.user, reason=data["reason"])
+        return self._answer(access_request)
+
+    @extend_schema(request=ReasonSerializer, responses=AccessRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def reconsider(self, request, pk=None):
+        data = _parse(ReasonSerializer, request)
+        access_request = services.access_request_reconsider(
+            access_request=self._get(pk), actor=request.user, reason=data["reason"])
+        return self._answer(access_request)
+
+    @extend_schema(methods=["get"], responses=TermsSerializer)
+    @extend_schema(methods=["post"], request=TermsAcceptSerializer, responses=TermsSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def terms(self, request, pk=None):
+        """The model's current terms for this request; a partner member accepts them."""
+        access_request = self._get(pk)
+        if request.method == "POST":
+            data = _parse(TermsAcceptSerializer, request)
+            services.terms_accept(model=access_request.model, actor=request.user, **data)
+        terms = selectors.terms_current(model=access_request.model)
+        if terms is None:
+            raise ApplicationError("The developer has not set terms for this model yet.",
+                                   status=404)
+        return Response(TermsSerializer(terms).data)
+
+
+class AccessGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         viewsets.GenericViewSet):
+    lookup_value_regex = ID
+    serializer_class = AccessGrantSerializer
+
+    def get_queryset(self):
+        return selectors.grants_visible_to(self.request.user)
+
+    @extend_schema(request=ReasonSerializer, responses=AccessGrantSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        grant = selectors.grant_get_for_user(user=request.user, pk=pk)
+        data = _parse(ReasonSerializer, request)
+        grant = services.grant_revoke(grant=grant, actor=request.user, reason=data["reason"])
+        return Response(AccessGrantSerializer(grant).data)
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
+    def token(self, request, pk=None):
+        grant = selectors.grant_get_for_user(user=request.user, pk=pk)
+        grant, token = services.grant_issue_token(grant=grant, actor=request.user)
+        return Response({"grant": AccessGrantSerializer(grant).data, "token": token},
+                        status=status.HTTP_201_CREATED)
+
+
+class ModelTermsView(APIView):
+    """GET the current terms of a model; POST publishes a new version (the developer)."""
+
+    @extend_schema(responses=TermsSerializer)
+    def get(self, request, pk):
+        model = model_get_for_user(user=request.user, pk=pk)
+        terms = selectors.terms_current(model=model)
+        if terms is None:
+            raise ApplicationError("No terms yet.", status=404)
+        return Response(TermsSerializer(terms).data)
+
+    @extend_schema(request=TermsSetSerializer, responses=TermsSerializer)
+    def post(self, request, pk):
+        model = model_get_for_user(user=request.user, pk=pk)
+        data = _parse(TermsSetSerializer, request)
+        terms = services.terms_set(model=model, actor=request.user, text=data["text"])
+        return Response(TermsSerializer(terms).data, status=status.HTTP_201_CREATED)
+
+
+class IntrospectView(APIView):
+    """RFC 7662-style token introspection for the developer's model gateway."""
+
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
+
+    @extend_schema(request={"application/x-www-form-urlencoded": IntrospectRequestSerializer},
+                   responses=IntrospectResponseSerializer)
+    def post(self, request):
+        token = request.data.get("token", "")
+        return Response(services.introspect(token=str(token), caller=request.user))

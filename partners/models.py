@@ -1,0 +1,191 @@
+"""Trusted partners: vetting, early-access requests, terms of access and grants.
+
+Grants and requests are history: they are never deleted; a grant ends by its clock or by a
+revocation, both recorded on the row and in the audit trail.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class PartnerProfile(models.Model):
+    """A partner organisation's application and its vetting status."""
+
+    class Sector(models.TextChoices):
+        HEALTHCARE = "healthcare", "Healthcare (e.g. rural hospital)"
+        FINANCE = "finance", "Finance (e.g. community bank)"
+        UTILITIES = "utilities", "Utilities (energy, water)"
+        CYBERSECURITY = "cybersecurity", "Cybersecurity firm"
+        RESEARCH = "research", "Research institution"
+        GOVERNMENT = "government", "State or local government"
+        OTHER = "other", "Other critical infrastructure"
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        VETTED = "vetted", "Vetted"
+        SUSPENDED = "suspended", "Suspended"
+        REVOKED = "revoked", "Revoked"
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.PROTECT,
+                                        related_name="partner_profile")
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    protects = models.TextField(help_text="What the organisation protects")
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=50, blank=True)
+    justification = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED,
+                              db_index=True)
+    status_reason = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name"]
+
+    def __str__(self) -> str:
+        return f"Partner profile of {self.organisation_id}"
+
+
+class AccessRequest(models.Model):
+    """A partner organisation's request for early access to one covered model, for one window."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approvals"
+        APPROVED = "approved", "Approved, waiting for accepted terms"
+        GRANTED = "granted", "Granted"
+        DENIED = "denied", "Denied"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    model = models.ForeignKey("submissions.FrontierModel", on_delete=models.PROTECT,
+                              related_name="access_requests")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
+                                     related_name="access_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    # True when the developer invited the partner rather than the partner asking.
+    invited = models.BooleanField(default=False)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    justification = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    developer_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                              on_delete=models.PROTECT, related_name="+")
+    developer_approved_at = models.DateTimeField(null=True, blank=True)
+    agency_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="+")
+    agency_approved_at = models.DateTimeField(null=True, blank=True)
+    denied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    denial_reason = models.TextField(blank=True)
+    # A denied request may be reconsidered once; this records that it was.
+    reconsidered_at = models.DateTimeField(null=True, blank=True)
+    reconsideration_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
+                                   name="access_request_starts_before_it_ends"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Access request #{self.pk}"
+
+
+class TermsVersion(models.Model):
+    """The developer's terms of access for one model. The highest version is current."""
+
+    model = models.ForeignKey("submissions.FrontierModel", on_delete=models.PROTECT,
+                              related_name="terms_versions")
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="unique_terms_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Terms v{self.version} for model {self.model_id}"
+
+
+class TermsAcceptance(models.Model):
+    """A named member of a partner organisation accepted one version of a model's terms."""
+
+    terms = models.ForeignKey(TermsVersion, on_delete=models.PROTECT, related_name="acceptances")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
+                                     related_name="+")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    accepted_name = models.CharField(max_length=200, help_text="The name the person signed")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["terms", "organisation"],
+                                    name="one_acceptance_per_terms_and_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Acceptance of {self.terms} by {self.organisation_id}"
+
+
+class AccessGrant(models.Model):
+    """Access of one partner organisation to one model for [starts_at, ends_at).
+
+    Live only while now is inside the window, it is not revoked and the organisation is still
+    vetted: selectors and introspection check that on every call, so access ends at the window's
+    end even if the sweep that removes the guardian permission never ran.
+    """
+
+    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="grant")
+    model = models.ForeignKey("submissions.FrontierModel", on_delete=models.PROTECT,
+                              related_name="access_grants")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
+                                     related_name="access_grants")
+    terms_acceptance = models.ForeignKey(TermsAcceptance, on_delete=models.PROTECT,
+                                         related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # Only the SHA-256 of the access token is stored; the token is shown once, when issued.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    token_hint = models.CharField(max_length=12, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    revoke_reason = models.TextField(blank=True)
+    # Set by the sweep once the guardian permission is removed (claim, so it runs once).
+    permissions_removed_at = models.DateTimeField(null=True, blank=True)
+
+    TOKEN_PREFIX = "frg_"
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
+                                   name="grant_starts_before_it_ends"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Access grant #{self.pk}"
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Access grants are history and are never deleted; revoke instead.")
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

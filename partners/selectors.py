@@ -1,0 +1,172 @@
+"""Reads for trusted partners, filtered for the user (one access helper per entity).
+
+Partners' access to a model is decided here on every call: a live grant (now inside
+[starts_at, ends_at), not revoked, organisation still vetted) AND the guardian object permission.
+The permission alone is never enough, so access ends at the window's end even when the sweep
+that removes permissions has not run (fail closed).
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from guardian.shortcuts import get_objects_for_group
+
+from accounts.models import Membership, Organisation, User
+from accounts.selectors import role_of
+from partners.models import AccessGrant, AccessRequest, PartnerProfile, TermsVersion
+from submissions.models import AccessWindow, Artifact, FrontierModel
+
+
+def _active(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _role(user) -> str | None:
+    return role_of(user) if _active(user) else None
+
+
+def _org_id(user) -> int | None:
+    membership = user.membership_or_none if _active(user) else None
+    return membership.organisation_id if membership else None
+
+
+def is_agency(user) -> bool:
+    return _role(user) in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN)
+
+
+def is_developer_of(*, user, model: FrontierModel) -> bool:
+    return _role(user) == Membership.Role.DEVELOPER and _org_id(user) == model.organisation_id
+
+
+def is_partner_member_of(*, user, organisation_id: int) -> bool:
+    return _role(user) == Membership.Role.PARTNER and _org_id(user) == organisation_id
+
+
+def live_grant_q(prefix: str = "") -> Q:
+    """The condition of a live grant, now. Used by every partner read and by introspection."""
+    now = timezone.now()
+    return Q(**{
+        f"{prefix}starts_at__lte": now,
+        f"{prefix}ends_at__gt": now,
+        f"{prefix}revoked_at__isnull": True,
+        f"{prefix}organisation__partner_profile__status": PartnerProfile.Status.VETTED,
+    })
+
+
+# --- partner organisations ------------------------------------------------------------------
+
+def partner_profiles_visible_to(user) -> QuerySet[PartnerProfile]:
+    qs = PartnerProfile.objects.select_related("organisation")
+    role = _role(user)
+    if role in (Membership.Role.PROGRAM_ADMIN, Membership.Role.REVIEWER):
+        return qs
+    if role == Membership.Role.DEVELOPER:
+        # Developers choose whom to invite among vetted partners.
+        return qs.filter(status=PartnerProfile.Status.VETTED)
+    if role == Membership.Role.PARTNER:
+        return qs.filter(organisation_id=_org_id(user))
+    return qs.none()
+
+
+def partner_profile_get_for_user(*, user, pk) -> PartnerProfile:
+    return get_object_or_404(partner_profiles_visible_to(user), pk=pk)
+
+
+def partner_profile_of(*, organisation: Organisation) -> PartnerProfile | None:
+    return PartnerProfile.objects.filter(organisation=organisation).first()
+
+
+# --- access requests ------------------------------------------------------------------------
+
+def access_requests_visible_to(user) -> QuerySet[AccessRequest]:
+    qs = AccessRequest.objects.select_related(
+        "model", "model__organisation", "organisation", "requested_by", "developer_approved_by",
+        "agency_approved_by", "denied_by")
+    role = _role(user)
+    if role in (Membership.Role.PROGRAM_ADMIN, Membership.Role.REVIEWER):
+        return qs
+    if role == Membership.Role.DEVELOPER:
+        return qs.filter(model__organisation_id=_org_id(user))
+    if role == Membership.Role.PARTNER:
+        return qs.filter(organisation_id=_org_id(user))
+    return qs.none()
+
+
+def access_request_get_for_user(*, user, pk) -> AccessRequest:
+    return get_object_or_404(access_requests_visible_to(user), pk=pk)
+
+
+def government_window_end(*, model: FrontierModel):
+    """When the government window ends: the scheduled one's end, else the planned partner
+    release (which a government window may not pass)."""
+    window = model.windows.filter(kind=AccessWindow.Kind.GOVERNMENT,
+                                  status=AccessWindow.Status.SCHEDULED).first()
+    return window.ends_at if window else model.planned_partner_release_at
+
+
+# --- terms ----------------------------------------------------------------------------------
+
+def terms_current(*, model: FrontierModel) -> TermsVersion | None:
+    return TermsVersion.objects.filter(model=model).order_by("-version").first()
+
+
+# --- grants ---------------------------------------------------------------------------------
+
+def grants_visible_to(user) -> QuerySet[AccessGrant]:
+    """Grants as history: partners see their own (live or not), developers those on their
+    models, the agency all. Use `models_granted_to` for access itself."""
+    qs = AccessGrant.objects.select_related(
+        "model", "model__organisation", "organisation", "organisation__partner_profile",
+        "revoked_by")
+    role = _role(user)
+    if role in (Membership.Role.PROGRAM_ADMIN, Membership.Role.REVIEWER):
+        return qs
+    if role == Membership.Role.DEVELOPER:
+        return qs.filter(model__organisation_id=_org_id(user))
+    if role == Membership.Role.PARTNER:
+        return qs.filter(organisation_id=_org_id(user))
+    return qs.none()
+
+
+def grant_get_for_user(*, user, pk) -> AccessGrant:
+    return get_object_or_404(grants_visible_to(user), pk=pk)
+
+
+def grant_is_live(grant: AccessGrant) -> bool:
+    now = timezone.now()
+    return (grant.starts_at <= now < grant.ends_at and grant.revoked_at is None
+            and grant.organisation.partner_profile.status == PartnerProfile.Status.VETTED)
+
+
+def models_granted_to(user) -> QuerySet[FrontierModel]:
+    """The models a partner may use now: guardian permission AND a live grant."""
+    if _role(user) != Membership.Role.PARTNER:
+        return FrontierModel.objects.none()
+    organisation = Organisation.objects.select_related("group").get(pk=_org_id(user))
+    permitted = get_objects_for_group(organisation.group, "submissions.view_frontiermodel",
+                                      klass=FrontierModel, accept_global_perms=False)
+    live = AccessGrant.objects.filter(live_grant_q(), model=OuterRef("pk"),
+                                      organisation_id=organisation.pk)
+    return permitted.filter(Exists(live)).select_related("organisation")
+
+
+def granted_model_get_for_user(*, user, pk) -> FrontierModel:
+    return get_object_or_404(models_granted_to(user), pk=pk)
+
+
+def shareable_artifacts_for_partner(*, user, model: FrontierModel) -> QuerySet[Artifact]:
+    return Artifact.objects.filter(
+        request__model__in=models_granted_to(user).filter(pk=model.pk).values("pk"),
+        shareable_with_partners=True)
+
+
+def partner_artifact_get_for_user(*, user, pk) -> Artifact:
+    return get_object_or_404(
+        Artifact.objects.filter(request__model__in=models_granted_to(user).values("pk"),
+                                shareable_with_partners=True).select_related("request__model"),
+        pk=pk)
+
+
+def member_emails(*, organisation_id: int) -> list[str]:
+    return list(User.objects.filter(membership__organisation_id=organisation_id, is_active=True)
+                .values_list("email", flat=True))
