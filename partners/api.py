@@ -21,7 +21,6 @@ from partners.serializers import (
     IntrospectRequestSerializer,
     IntrospectResponseSerializer,
     PartnerProfileSerializer,
-    ReasonSerializer,
     TermsAcceptSerializer,
     TermsSerializer,
     TermsSetSerializer,
@@ -29,6 +28,7 @@ from partners.serializers import (
 )
 from review_portal.errors import ApplicationError
 from submissions.selectors import model_get_for_user
+from submissions.serializers import ReasonSerializer
 
 ID = r"\d+"
 
@@ -56,7 +56,7 @@ class PartnerProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         profile = selectors.partner_profile_get_for_user(user=request.user, pk=pk)
         data = _parse(ReasonSerializer, request)
         profile = services.partner_transition(profile=profile, actor=request.user, action=name,
-                                              reason=data["reason"])
+                                              reason=data.get("reason", ""))
         return Response(PartnerProfileSerializer(profile).data)
 
     @extend_schema(request=ReasonSerializer, responses=PartnerProfileSerializer)
@@ -123,8 +123,8 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def deny(self, request, pk=None):
         data = _parse(ReasonSerializer, request)
-        access_request = services.access_request_deny(access_request=self._get(pk),
-                                                      actor=request.user, reason=data["reason"])
+        access_request = services.access_request_deny(
+            access_request=self._get(pk), actor=request.user, reason=data.get("reason", ""))
         return self._answer(access_request)
 
     @extend_schema(request=ReasonSerializer, responses=AccessRequestSerializer)
@@ -132,7 +132,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def reconsider(self, request, pk=None):
         data = _parse(ReasonSerializer, request)
         access_request = services.access_request_reconsider(
-            access_request=self._get(pk), actor=request.user, reason=data["reason"])
+            access_request=self._get(pk), actor=request.user, reason=data.get("reason", ""))
         return self._answer(access_request)
 
     @extend_schema(methods=["get"], responses=TermsSerializer)
@@ -164,7 +164,8 @@ class AccessGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def revoke(self, request, pk=None):
         grant = selectors.grant_get_for_user(user=request.user, pk=pk)
         data = _parse(ReasonSerializer, request)
-        grant = services.grant_revoke(grant=grant, actor=request.user, reason=data["reason"])
+        grant = services.grant_revoke(grant=grant, actor=request.user,
+                                      reason=data.get("reason", ""))
         return Response(AccessGrantSerializer(grant).data)
 
     @extend_schema(request=None, responses=TokenSerializer)

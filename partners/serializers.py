@@ -17,10 +17,6 @@ class PartnerProfileSerializer(serializers.ModelSerializer):
                             "status_changed_at", "created_at"]
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, required=False, default="")
-
-
 class AccessRequestSerializer(serializers.ModelSerializer):
     model_label = serializers.CharField(source="model.__str__", read_only=True)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
