@@ -170,3 +170,21 @@ def partner_artifact_get_for_user(*, user, pk) -> Artifact:
 def member_emails(*, organisation_id: int) -> list[str]:
     return list(User.objects.filter(membership__organisation_id=organisation_id, is_active=True)
                 .values_list("email", flat=True))
+
+
+def vetted_partner_organisations() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(partner_profile__status=PartnerProfile.Status.VETTED)
+
+
+def requestable_model_get(*, user, pk) -> FrontierModel:
+    """A partner names a covered model by its number; anything else answers 404, so a partner
+    cannot probe which uncovered models exist."""
+    from django.http import Http404
+
+    from submissions.selectors import model_is_covered
+
+    model = FrontierModel.objects.filter(pk=pk).first()
+    if model is None or _role(user) != Membership.Role.PARTNER or not model_is_covered(
+            model=model):
+        raise Http404
+    return model

@@ -4,6 +4,12 @@ from partners import views
 
 urlpatterns = [
     path("", views.partner_list, name="partner_list"),
+    path("apply/", views.partner_apply_view, name="partner_apply"),
+    path("requests/new/", views.access_request_create_view, name="access_request_create"),
+    path("requests/<int:pk>/terms/accept/", views.terms_accept_view, name="terms_accept"),
+    path("invite/<int:model_pk>/", views.access_invite_view, name="access_invite"),
+    path("terms/<int:model_pk>/", views.terms_edit_view, name="terms_edit"),
+    path("artifacts/<int:pk>/share/", views.artifact_share_view, name="artifact_share"),
     path("<int:pk>/<slug:action>/", views.partner_action, name="partner_action"),
     path("requests/", views.access_request_list, name="access_request_list"),
     path("requests/<int:pk>/", views.access_request_detail, name="access_request_detail"),

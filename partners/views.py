@@ -1,15 +1,22 @@
 """Server-rendered pages for trusted partners. Same selectors and services as the API."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import is_program_admin
 from partners import selectors, services
+from partners.models import PartnerProfile
 from partners.workflow import REQUEST_TRANSITIONS
 from review_portal.pages import call_service
+from submissions.artifact_services import artifact_set_shareable
+from submissions.forms import LocalDateTimeInput, ZonedForm
+from submissions.selectors import artifact_get_for_user, model_get_for_user
 
 
 class ReasonForm(forms.Form):
@@ -48,8 +55,15 @@ def access_request_detail(request, pk):
     side = services.access_request_side(user=request.user, access_request=access_request)
     actions = [t.action for t in REQUEST_TRANSITIONS.values()
                if access_request.status in t.sources and side in t.sides]
+    terms = selectors.terms_current(model=access_request.model)
+    is_partner = selectors.is_partner_member_of(user=request.user,
+                                                organisation_id=access_request.organisation_id)
+    accepted = terms is not None and terms.acceptances.filter(
+        organisation_id=access_request.organisation_id).exists()
     return render(request, "partners/access_request_detail.html", {
-        "r": access_request, "actions": actions, "reason_form": ReasonForm()})
+        "r": access_request, "actions": actions, "reason_form": ReasonForm(),
+        "terms": terms, "terms_accepted": accepted, "is_partner": is_partner,
+        "accept_form": AcceptForm(initial={"version": terms.version}) if terms else None})
 
 
 REQUEST_ACTIONS = {
@@ -106,3 +120,134 @@ def granted_model_detail(request, pk):
     return render(request, "partners/granted_model.html", {
         "model": model,
         "artifacts": selectors.shareable_artifacts_for_partner(user=request.user, model=model)})
+
+
+# --- forms for partners and developers ------------------------------------------------------
+
+class ApplyForm(forms.Form):
+    sector = forms.ChoiceField(choices=PartnerProfile.Sector.choices)
+    protects = forms.CharField(label="What your organisation protects",
+                               widget=forms.Textarea(attrs={"rows": 2}))
+    contact_name = forms.CharField(max_length=200)
+    contact_email = forms.EmailField()
+    contact_phone = forms.CharField(max_length=50, required=False)
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class WindowRequestForm(ZonedForm):
+    model = forms.IntegerField(label="Model number", min_value=1,
+                               help_text="The number the developer gave you.")
+    starts_at = forms.DateTimeField(label="Access starts", widget=LocalDateTimeInput())
+    ends_at = forms.DateTimeField(label="Access ends", widget=LocalDateTimeInput())
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    zoned_fields = ("starts_at", "ends_at")
+    field_order = ["model", "starts_at", "ends_at", "timezone", "justification"]
+
+
+class InviteForm(WindowRequestForm):
+    organisation = forms.ModelChoiceField(queryset=None, label="Vetted partner organisation")
+    field_order = ["organisation", "starts_at", "ends_at", "timezone", "justification"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["model"]
+        self.fields["organisation"].queryset = selectors.vetted_partner_organisations()
+
+
+class TermsForm(forms.Form):
+    text = forms.CharField(label="Terms of access", widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class AcceptForm(forms.Form):
+    accepted_name = forms.CharField(label="Your full name", max_length=200)
+    version = forms.IntegerField(widget=forms.HiddenInput())
+
+
+@login_required
+def partner_apply_view(request):
+    form = ApplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if call_service(request, form, lambda: services.partner_apply(
+                actor=request.user, **form.cleaned_data)):
+            messages.success(request, "Your application is with the program office.")
+            return redirect("partner_list")
+    return render(request, "partners/apply.html", {"form": form})
+
+
+@login_required
+def access_request_create_view(request):
+    form = WindowRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        model = selectors.requestable_model_get(user=request.user, pk=d["model"])
+        created = call_service(request, form, lambda: services.access_request_create(
+            actor=request.user, model=model, starts_at=d["starts_at"], ends_at=d["ends_at"],
+            justification=d["justification"]))
+        if created:
+            messages.success(request, "Requested. The developer and the agency both approve.")
+            return redirect("access_request_detail", pk=created.pk)
+    return render(request, "partners/request_form.html", {
+        "form": form, "title": "Request early access", "max_days": settings.ACCESS_WINDOW_MAX_DAYS})
+
+
+@login_required
+def access_invite_view(request, model_pk):
+    model = model_get_for_user(user=request.user, pk=model_pk)
+    if not selectors.is_developer_of(user=request.user, model=model):
+        raise PermissionDenied
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        created = call_service(request, form, lambda: services.access_request_create(
+            actor=request.user, model=model, starts_at=d["starts_at"], ends_at=d["ends_at"],
+            justification=d["justification"], organisation=d["organisation"]))
+        if created:
+            messages.success(request, "Invitation sent. The agency approves too.")
+            return redirect("access_request_detail", pk=created.pk)
+    return render(request, "partners/request_form.html", {
+        "form": form, "title": f"Invite a trusted partner to {model}", "model": model,
+        "max_days": settings.ACCESS_WINDOW_MAX_DAYS})
+
+
+@login_required
+def terms_edit_view(request, model_pk):
+    model = model_get_for_user(user=request.user, pk=model_pk)
+    if not selectors.is_developer_of(user=request.user, model=model):
+        raise PermissionDenied
+    current = selectors.terms_current(model=model)
+    form = TermsForm(request.POST or None, initial={"text": current.text if current else ""})
+    if request.method == "POST" and form.is_valid():
+        if call_service(request, form, lambda: services.terms_set(
+                model=model, actor=request.user, text=form.cleaned_data["text"])):
+            messages.success(request, "New terms version published.")
+            return redirect("model_detail", pk=model.pk)
+    return render(request, "partners/terms_form.html", {"form": form, "model": model,
+                                                        "current": current})
+
+
+@login_required
+@require_POST
+def terms_accept_view(request, pk):
+    access_request = selectors.access_request_get_for_user(user=request.user, pk=pk)
+    form = AcceptForm(request.POST)
+    if form.is_valid():
+        if call_service(request, None, lambda: services.terms_accept(
+                model=access_request.model, actor=request.user,
+                version=form.cleaned_data["version"],
+                accepted_name=form.cleaned_data["accepted_name"])):
+            messages.success(request, "Terms accepted.")
+    else:
+        messages.error(request, "Type your full name to accept the terms.")
+    return redirect("access_request_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def artifact_share_view(request, pk):
+    artifact = artifact_get_for_user(user=request.user, pk=pk)
+    shared = request.POST.get("shareable") == "1"
+    if call_service(request, None, lambda: artifact_set_shareable(
+            artifact=artifact, actor=request.user, shareable=shared)):
+        messages.success(request, "Shared with granted partners." if shared
+                         else "No longer shared with partners.")
+    return redirect(reverse("request_detail", args=[artifact.request_id]) + "#artifacts")

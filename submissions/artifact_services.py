@@ -148,3 +148,15 @@ def artifact_read(*, artifact: Artifact, actor: User) -> bytes:
                  organisation=artifact.request.model.organisation,
                  data={"request": artifact.request_id, "sha256": artifact.sha256})
     return data
+
+
+def artifact_set_shareable(*, artifact: Artifact, actor: User, shareable: bool) -> Artifact:
+    """The developer marks an artifact as shared with partners who hold a live grant."""
+    if not model_is_developer(user=actor, model=artifact.request.model):
+        raise PermissionDenied("Only the developer organisation shares its artifacts.")
+    if artifact.shareable_with_partners != shareable:
+        artifact.shareable_with_partners = shareable
+        artifact.save(update_fields=["shareable_with_partners"])
+        audit_record(actor=actor, action="artifact.shared" if shareable else "artifact.unshared",
+                     obj=artifact, organisation=artifact.request.model.organisation)
+    return artifact

@@ -1,0 +1,142 @@
+"""The partner pages' forms: apply, request, invite, terms, accept, and sharing artifacts. The
+rules are the services'; these tests show they hold from the pages, with nothing half-written."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from audit.models import AuditEvent
+from partners.models import AccessRequest, PartnerProfile, TermsAcceptance, TermsVersion
+from submissions.artifact_services import artifact_upload
+from tests.partners.conftest import PROFILE, request_access
+
+
+def _window(start, end, **extra):
+    return {"starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": end.strftime("%Y-%m-%dT%H:%M"), "timezone": "UTC",
+            "justification": "We protect patients.", **extra}
+
+
+def test_a_partner_member_applies_from_the_page(client, world):
+    client.force_login(world.partner)
+    response = client.post("/partners/apply/", PROFILE)
+    assert response.status_code == 302
+    profile = PartnerProfile.objects.get(organisation=world.partner.membership.organisation)
+    assert profile.status == PartnerProfile.Status.APPLIED
+    assert AuditEvent.objects.filter(action="partner.applied").count() == 1
+
+
+@pytest.mark.parametrize("actor", ["owner", "reviewer", "admin"])
+def test_only_partner_members_apply(client, world, actor):
+    client.force_login(getattr(world, actor))
+    response = client.post("/partners/apply/", PROFILE)
+    assert response.status_code == 403
+    assert not PartnerProfile.objects.exists()
+
+
+def test_the_request_page_refuses_a_31_day_window_with_a_clear_message(client, pw):
+    client.force_login(pw.w.partner)
+    response = client.post("/partners/requests/new/", _window(
+        pw.start, pw.start + timedelta(days=31), model=pw.w.model.pk))
+    assert response.status_code == 200
+    assert b"at most 30 days" in response.content
+    assert not AccessRequest.objects.exists()
+
+
+def test_the_request_page_refuses_a_window_before_the_government_window_ends(client, pw):
+    client.force_login(pw.w.partner)
+    start = pw.window.ends_at - timedelta(days=1)
+    response = client.post("/partners/requests/new/", _window(
+        start, start + timedelta(days=10), model=pw.w.model.pk))
+    assert response.status_code == 200
+    assert b"government" in response.content
+    assert not AccessRequest.objects.exists()
+
+
+def test_a_partner_requests_a_valid_window_from_the_page(client, pw):
+    client.force_login(pw.w.partner)
+    response = client.post("/partners/requests/new/", _window(
+        pw.start, pw.end, model=pw.w.model.pk))
+    assert response.status_code == 302
+    access_request = AccessRequest.objects.get()
+    assert access_request.organisation == pw.w.partner.membership.organisation
+    assert not access_request.invited
+
+
+def test_an_uncovered_or_unknown_model_answers_404_to_a_partner(client, pw):
+    client.force_login(pw.w.partner)
+    for model_pk in (pw.w.other_model.pk, 999_999):
+        response = client.post("/partners/requests/new/", _window(
+            pw.start, pw.end, model=model_pk))
+        assert response.status_code == 404
+    assert not AccessRequest.objects.exists()
+
+
+@pytest.mark.parametrize("actor,expected", [("owner", 302), ("colleague", 302),
+                                            ("outsider", 404), ("partner", 404),
+                                            ("reviewer", 403), ("anonymous", 302)])
+def test_only_the_models_developers_invite_a_partner(client, pw, actor, expected):
+    user = pw.w.actors()[actor]
+    if user:
+        client.force_login(user)
+    org = pw.other_profile.organisation
+    response = client.post(f"/partners/invite/{pw.w.model.pk}/",
+                           _window(pw.start, pw.end, organisation=org.pk))
+    assert response.status_code == expected
+    invited = AccessRequest.objects.filter(organisation=org, invited=True).exists()
+    assert invited == (actor in ("owner", "colleague"))
+    if actor == "anonymous":
+        assert "/accounts/login/" in response["Location"]
+
+
+def test_the_developer_publishes_terms_and_a_partner_accepts_them_from_the_page(client, pw):
+    client.force_login(pw.w.owner)
+    response = client.post(f"/partners/terms/{pw.w.model.pk}/", {"text": "Defence only, v2."})
+    assert response.status_code == 302
+    latest = TermsVersion.objects.filter(model=pw.w.model).order_by("-version").first()
+    assert latest.version == 2
+    access_request = request_access(pw)
+
+    client.force_login(pw.w.partner)
+    page = client.get(f"/partners/requests/{access_request.pk}/")
+    assert b"Defence only, v2." in page.content
+    client.post(f"/partners/requests/{access_request.pk}/terms/accept/",
+                {"version": 2, "accepted_name": "Pat Doe"})
+    acceptance = TermsAcceptance.objects.get(terms=latest)
+    assert acceptance.accepted_name == "Pat Doe" and acceptance.accepted_by == pw.w.partner
+
+
+@pytest.mark.parametrize("actor,expected", [("partner", 404), ("outsider", 404),
+                                            ("reviewer", 403)])
+def test_others_cannot_publish_terms(client, pw, actor, expected):
+    client.force_login(getattr(pw.w, actor))
+    response = client.post(f"/partners/terms/{pw.w.model.pk}/", {"text": "Mine now."})
+    assert response.status_code == expected
+    assert TermsVersion.objects.filter(model=pw.w.model).count() == 1
+
+
+@pytest.mark.parametrize("actor,status,shared", [("owner", 302, True), ("colleague", 302, True),
+                                                 ("outsider", 404, False),
+                                                 ("reviewer2", 404, False),
+                                                 ("partner", 404, False)])
+def test_only_developers_share_an_artifact_with_partners(client, world, settings, tmp_path,
+                                                         actor, status, shared):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    artifact = artifact_upload(review_request=world.request, actor=world.owner,
+                               kind="model_card",
+                               uploaded_file=SimpleUploadedFile("card.md", b"# card\n"))
+    client.force_login(getattr(world, actor))
+    response = client.post(f"/partners/artifacts/{artifact.pk}/share/", {"shareable": "1"})
+    assert response.status_code == status
+    artifact.refresh_from_db()
+    assert artifact.shareable_with_partners is shared
+    assert AuditEvent.objects.filter(action="artifact.shared").exists() is shared
+
+
+def test_pages_render_for_their_users(client, pw):
+    client.force_login(pw.w.partner)
+    assert client.get("/partners/requests/new/").status_code == 200
+    client.force_login(pw.w.owner)
+    assert client.get(f"/partners/invite/{pw.w.model.pk}/").status_code == 200
+    assert client.get(f"/partners/terms/{pw.w.model.pk}/").status_code == 200
