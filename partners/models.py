@@ -189,3 +189,31 @@ class AccessGrant(models.Model):
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar feed URL. Only the SHA-256 of its token is stored; the URL is
+    shown once. Revoked feeds are kept (revoked_at) so the profile can say when."""
+
+    TOKEN_PREFIX = "frc_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_hint = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True),
+                                    name="one_live_calendar_feed_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.token_hint}… of {self.user_id}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -78,13 +78,28 @@ def partner_profile_of(*, organisation: Organisation) -> PartnerProfile | None:
 
 # --- access requests ------------------------------------------------------------------------
 
+def _reviewer_model_ids(user):
+    from submissions.models import ReviewerAssignment
+
+    return ReviewerAssignment.objects.filter(reviewer=user).values("request__model_id")
+
+
+def reviewer_is_assigned_to_model(*, user, model: FrontierModel) -> bool:
+    from submissions.models import ReviewerAssignment
+
+    return ReviewerAssignment.objects.filter(reviewer=user, request__model=model).exists()
+
+
 def access_requests_visible_to(user) -> QuerySet[AccessRequest]:
     qs = AccessRequest.objects.select_related(
         "model", "model__organisation", "organisation", "requested_by", "developer_approved_by",
         "agency_approved_by", "denied_by")
     role = _role(user)
-    if role in (Membership.Role.PROGRAM_ADMIN, Membership.Role.REVIEWER):
+    if role == Membership.Role.PROGRAM_ADMIN:
         return qs
+    if role == Membership.Role.REVIEWER:
+        # Reviewers see only what concerns the models of requests assigned to them.
+        return qs.filter(model__in=_reviewer_model_ids(user))
     if role == Membership.Role.DEVELOPER:
         return qs.filter(model__organisation_id=_org_id(user))
     if role == Membership.Role.PARTNER:
@@ -119,8 +134,11 @@ def grants_visible_to(user) -> QuerySet[AccessGrant]:
         "model", "model__organisation", "organisation", "organisation__partner_profile",
         "revoked_by")
     role = _role(user)
-    if role in (Membership.Role.PROGRAM_ADMIN, Membership.Role.REVIEWER):
+    if role == Membership.Role.PROGRAM_ADMIN:
         return qs
+    if role == Membership.Role.REVIEWER:
+        # Reviewers see only what concerns the models of requests assigned to them.
+        return qs.filter(model__in=_reviewer_model_ids(user))
     if role == Membership.Role.DEVELOPER:
         return qs.filter(model__organisation_id=_org_id(user))
     if role == Membership.Role.PARTNER:

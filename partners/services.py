@@ -14,8 +14,10 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import Membership, Organisation, User
-from accounts.selectors import program_admin_emails, role_of
+from accounts.selectors import role_of
 from audit.services import audit_record
+from notifications import partner_events
+from notifications.services import grant_mark_used_later
 from partners import selectors
 from partners.models import (
     AccessGrant,
@@ -32,7 +34,6 @@ from partners.workflow import (
     REQUEST_TRANSITIONS,
     SYSTEM,
 )
-from review_portal.emails import enqueue_email
 from review_portal.errors import ApplicationError, TransitionNotAllowed
 from submissions.models import FrontierModel
 from submissions.selectors import model_is_covered
@@ -46,10 +47,6 @@ def _reason(reason: str) -> str:
     if not reason:
         raise ApplicationError("Give a reason.", field="reason")
     return reason
-
-
-def _developer_emails(model: FrontierModel) -> list[str]:
-    return selectors.member_emails(organisation_id=model.organisation_id)
 
 
 # --- partner organisations ------------------------------------------------------------------
@@ -73,8 +70,7 @@ def partner_apply(*, actor: User, sector: str, protects: str, contact_name: str,
     profile.save()
     audit_record(actor=actor, action="partner.applied", obj=profile, organisation=organisation,
                  data={"sector": sector})
-    enqueue_email("partner-status", to=program_admin_emails(), context={
-        "organisation": organisation.name, "status": profile.get_status_display()})
+    partner_events.partner_status(profile, to_members=False)
     return profile
 
 
@@ -111,9 +107,7 @@ def partner_transition(*, profile: PartnerProfile, actor: User, action: str,
                                                 ends_at__gt=timezone.now()):
             _grant_revoke(grant=grant, actor=actor,
                           reason=f"The partner organisation was revoked: {reason}")
-    enqueue_email("partner-status", to=selectors.member_emails(
-        organisation_id=profile.organisation_id) + program_admin_emails(), context={
-        "organisation": profile.organisation.name, "status": profile.get_status_display()})
+    partner_events.partner_status(profile, to_members=True)
     return profile
 
 
@@ -149,12 +143,6 @@ def _validate_window(*, model: FrontierModel, starts_at, ends_at,
         raise ApplicationError(
             "A partner window ends no later than the planned public release "
             f"({model.planned_public_release_at:%Y-%m-%d %H:%M %Z}).", field="ends_at")
-
-
-def _notify_request(access_request: AccessRequest, to: list[str], event: str) -> None:
-    enqueue_email("access-request", to=to, context={
-        "request_id": access_request.pk, "model_label": str(access_request.model),
-        "event": event, "status": access_request.get_status_display()})
 
 
 @transaction.atomic
@@ -194,16 +182,16 @@ def access_request_create(*, actor: User, model: FrontierModel, starts_at, ends_
                  organisation=model.organisation,
                  data={"partner": organisation.name, "starts_at": starts_at.isoformat(),
                        "ends_at": ends_at.isoformat()})
-    _notify_request(access_request, _developer_emails(model) + program_admin_emails()
-                    + selectors.member_emails(organisation_id=organisation.pk),
-                    "received; approval needed")
+    partner_events.request_received(access_request)
     return access_request
 
 
 def access_request_side(*, user, access_request: AccessRequest) -> str | None:
     if selectors.is_developer_of(user=user, model=access_request.model):
         return DEVELOPER
-    if selectors.is_agency(user):
+    if role_of(user) == Membership.Role.PROGRAM_ADMIN or (
+            role_of(user) == Membership.Role.REVIEWER
+            and selectors.reviewer_is_assigned_to_model(user=user, model=access_request.model)):
         return AGENCY
     if selectors.is_partner_member_of(user=user, organisation_id=access_request.organisation_id):
         return PARTNER
@@ -259,9 +247,7 @@ def access_request_approve(*, access_request: AccessRequest, actor: User) -> Acc
                  organisation=access_request.model.organisation,
                  data={"side": side, "both": both})
     if both:
-        _notify_request(access_request, selectors.member_emails(
-            organisation_id=access_request.organisation_id) + _developer_emails(
-            access_request.model), "approved by both sides")
+        partner_events.request_approved(access_request)
         _grant_if_ready(access_request)
     return access_request
 
@@ -276,8 +262,7 @@ def access_request_deny(*, access_request: AccessRequest, actor: User,
     audit_record(actor=actor, action="access_request.denied", obj=access_request,
                  organisation=access_request.model.organisation,
                  data={"side": side, "reason": reason})
-    _notify_request(access_request, selectors.member_emails(
-        organisation_id=access_request.organisation_id), "denied")
+    partner_events.request_denied(access_request)
     return access_request
 
 
@@ -302,8 +287,7 @@ def access_request_reconsider(*, access_request: AccessRequest, actor: User,
     audit_record(actor=actor, action="access_request.reconsideration_requested",
                  obj=access_request, organisation=access_request.model.organisation,
                  data={"reason": reason})
-    _notify_request(access_request, _developer_emails(access_request.model)
-                    + program_admin_emails(), "reconsideration requested; approval needed")
+    partner_events.reconsideration_requested(access_request)
     return access_request
 
 
@@ -403,10 +387,7 @@ def _grant_if_ready(access_request: AccessRequest) -> AccessGrant | None:
 
 
 def _notify_grant(grant: AccessGrant, event: str) -> None:
-    enqueue_email("access-grant", to=selectors.member_emails(
-        organisation_id=grant.organisation_id) + _developer_emails(grant.model), context={
-        "grant_id": grant.pk, "model_label": str(grant.model), "event": event,
-        "starts_at": grant.starts_at, "ends_at": grant.ends_at})
+    partner_events.grant_event(grant, event)
 
 
 def _remove_permission_unless_still_granted(grant: AccessGrant) -> None:
@@ -500,5 +481,7 @@ def introspect(*, token: str, caller) -> dict:
         return inactive
     if not selectors.grant_is_live(grant):
         return inactive
+    # The partner used its access (recorded by a worker: no query here).
+    grant_mark_used_later(grant_id=grant.pk)
     return {"active": True, "model": grant.model_id, "organisation": grant.organisation.name,
             "exp": int(grant.ends_at.timestamp())}

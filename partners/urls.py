@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners import views
+from partners import tracking_views, views
 
 urlpatterns = [
     path("", views.partner_list, name="partner_list"),
@@ -18,4 +18,12 @@ urlpatterns = [
     path("grants/", views.grant_list, name="grant_list"),
     path("grants/<int:pk>/revoke/", views.grant_revoke_view, name="grant_revoke"),
     path("models/<int:pk>/", views.granted_model_detail, name="granted_model_detail"),
+]
+
+# Window tracking and the iCalendar feed (partners/tracking_views.py).
+urlpatterns += [
+    path("windows/", tracking_views.window_tracking, name="window_tracking"),
+    path("calendar/", tracking_views.calendar_feed_create, name="calendar_feed_create"),
+    path("calendar/revoke/", tracking_views.calendar_feed_revoke, name="calendar_feed_revoke"),
+    path("calendar/<str:token>.ics", tracking_views.calendar_feed, name="calendar_feed"),
 ]

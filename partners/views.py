@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import is_program_admin
+from notifications.services import granted_model_viewed
 from partners import selectors, services
 from partners.models import PartnerProfile
 from partners.workflow import REQUEST_TRANSITIONS
@@ -117,6 +118,8 @@ def grant_revoke_view(request, pk):
 def granted_model_detail(request, pk):
     """What a partner sees of a model while its grant is live: 404 otherwise."""
     model = selectors.granted_model_get_for_user(user=request.user, pk=pk)
+    granted_model_viewed(organisation_id=request.user.membership.organisation_id,
+                         model_id=model.pk)
     return render(request, "partners/granted_model.html", {
         "model": model,
         "artifacts": selectors.shareable_artifacts_for_partner(user=request.user, model=model)})

@@ -22,6 +22,16 @@ app.conf.beat_schedule = {
         "task": "partners.grants_sweep_ended",
         "schedule": crontab(minute="*/5"),
     },
+    # Partner windows: starts, ends within 3 days, unused 7 days in (each sent once).
+    "notifications-partner-reminders": {
+        "task": "notifications.partner_reminders",
+        "schedule": crontab(minute="*/15"),
+    },
+    # One digest email per user who chose it, with their unsent notifications.
+    "notifications-daily-digest": {
+        "task": "notifications.send_digests",
+        "schedule": crontab(hour=7, minute=0),
+    },
     # Runs whose worker died (no heartbeat) are retried or failed with a reason.
     "evaluations-reconcile-runs": {
         "task": "evaluations.reconcile_runs",

@@ -8,7 +8,9 @@ from audit.api import AuditEventViewSet
 from audit.views import audit_list
 from evaluations import views as evaluation_views
 from evaluations.api import EndpointView, RunViewSet, SuiteViewSet
+from notifications.api import NotificationViewSet
 from partners import api as partner_api
+from partners import tracking_api
 from reviews import api as review_api
 from submissions import views
 from submissions.api import (
@@ -39,6 +41,7 @@ router.register("partner-organisations", partner_api.PartnerProfileViewSet,
 router.register("access-requests", partner_api.AccessRequestViewSet,
                 basename="api-access-request")
 router.register("access-grants", partner_api.AccessGrantViewSet, basename="api-access-grant")
+router.register("notifications", NotificationViewSet, basename="api-notification")
 
 api_v1 = [
     path("", include(router.urls)),
@@ -49,6 +52,10 @@ api_v1 = [
          name="api-feedback"),
     path("models/<int:pk>/terms/", partner_api.ModelTermsView.as_view(), name="api-terms"),
     path("introspect/", partner_api.IntrospectView.as_view(), name="api-introspect"),
+    path("windows-overview/", tracking_api.WindowOverviewView.as_view(),
+         name="api-windows-overview"),
+    path("windows/<int:pk>/token/", tracking_api.WindowTokenView.as_view(),
+         name="api-window-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -71,6 +78,7 @@ urlpatterns = [
     path("windows/", views.window_list, name="window_list"),
     path("windows/<int:pk>/cancel/", views.window_cancel_view, name="window_cancel"),
     path("partners/", include("partners.urls")),
+    path("inbox/", include("notifications.urls")),
     path("audit/", audit_list, name="audit_list"),
     path("", include("reviews.urls")),
     path("suites/", evaluation_views.suite_list, name="suite_list"),

@@ -39,6 +39,7 @@ class ReviewRequestAdmin(ReadOnlyAdmin):
 @admin.register(AccessWindow)
 class AccessWindowAdmin(ReadOnlyAdmin):
     list_display = ("model", "kind", "status", "starts_at", "ends_at", "flag_reason")
+    exclude = ("token_hash",)
     list_filter = ("kind", "status")
 
 

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -239,10 +241,19 @@ class AccessWindow(models.Model):
     # Set when a later change (e.g. a moved release date) makes the window break a rule. The
     # window is never silently changed: admins see the flag and the developer fixes it.
     flag_reason = models.TextField(blank=True)
+    # The government's access token for the developer's gateway (introspection): only its
+    # SHA-256 is stored, the token is shown once. The organisation is the agency or program
+    # office that holds it.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    token_hint = models.CharField(max_length=12, blank=True)
+    token_organisation = models.ForeignKey("accounts.Organisation", null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    TOKEN_PREFIX = "fgw_"
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -255,6 +266,10 @@ class AccessWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.model}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
 
     @property
     def is_flagged(self) -> bool:

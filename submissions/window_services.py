@@ -3,6 +3,7 @@
 The rules live here and hold for pages, the API, the admin and commands alike.
 """
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -10,12 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Membership, User
 from accounts.selectors import program_admin_emails
 from audit.services import audit_record
 from review_portal.emails import enqueue_email
 from review_portal.errors import ApplicationError, TransitionNotAllowed
-from submissions.models import AccessWindow, FrontierModel
+from submissions.models import AccessWindow, FrontierModel, ReviewerAssignment
 from submissions.selectors import model_is_covered, model_is_developer
 
 
@@ -181,3 +182,32 @@ def windows_check_rules() -> list[int]:
     for model in FrontierModel.objects.filter(pk__in=list(model_ids)):
         flagged += windows_recheck_for_model(model=model)
     return flagged
+
+
+@transaction.atomic
+def window_issue_token(*, window: AccessWindow, actor: User) -> tuple[AccessWindow, str]:
+    """Issue (or rotate) the government's access token for a scheduled window that has not
+    ended. A program admin, or a reviewer assigned to a review request of the model, issues it;
+    the token is returned once and only its SHA-256 is kept. The developer's gateway checks it
+    through the introspection endpoint, which answers active only inside the window."""
+    membership = actor.membership_or_none if actor.is_authenticated else None
+    role = membership.role if membership else None
+    allowed = role == Membership.Role.PROGRAM_ADMIN or (
+        role == Membership.Role.REVIEWER and ReviewerAssignment.objects.filter(
+            reviewer=actor, request__model_id=window.model_id).exists())
+    if not allowed:
+        raise PermissionDenied("A program admin or an assigned reviewer issues the government "
+                               "window's token.")
+    window = AccessWindow.objects.select_for_update(of=("self",)).select_related("model").get(
+        pk=window.pk)
+    if window.status != AccessWindow.Status.SCHEDULED:
+        raise TransitionNotAllowed("This window is cancelled; no token is issued for it.")
+    if window.ends_at <= timezone.now():
+        raise TransitionNotAllowed("This window has ended; no token is issued for it.")
+    token = AccessWindow.TOKEN_PREFIX + secrets.token_urlsafe(32)
+    window.token_hash, window.token_hint = AccessWindow.hash_token(token), token[:10]
+    window.token_organisation = membership.organisation
+    window.save(update_fields=["token_hash", "token_hint", "token_organisation", "updated_at"])
+    audit_record(actor=actor, action="window.token_issued", obj=window,
+                 organisation=window.model.organisation, data={"hint": window.token_hint})
+    return window, token

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "evaluations",
     "reviews",
     "partners",
+    "notifications",
 ]
 
 MIDDLEWARE = [

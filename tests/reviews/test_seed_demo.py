@@ -16,7 +16,7 @@ def test_the_demo_rests_its_determinations_on_the_demo_policy(db, settings, tmp_
         ("category_accuracy", "vulnerability_discovery", 0.7),
         ("training_compute", "", 1e26),
     ]
-    atlas = Determination.objects.get(request__model__name="Atlas")
+    atlas = Determination.objects.get(request__model__name="Atlas", request__model__version="2.0")
     assert (atlas.policy_version, atlas.recommendation, atlas.overridden) == (
         policy, "covered", False)
     assert list(atlas.reviews.all()) == list(Review.objects.filter(status="submitted"))

@@ -13,11 +13,14 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.services import organisation_create, user_create
 from evaluations.services import endpoint_set, run_start, suite_version_create
+from partners import services as partner_services
+from partners.models import AccessGrant, AccessRequest
 from reviews.defaults import rubric_ensure_default
 from reviews.demo import demo_policy_install
 from reviews.services import review_save
 from submissions import services
 from submissions.artifact_services import artifact_upload
+from submissions.models import AccessWindow, FrontierModel
 from submissions.window_services import window_schedule
 
 DEMO_PASSWORD_ENV = "DEMO_PASSWORD"
@@ -153,3 +156,67 @@ class Command(BaseCommand):
         r = services.request_create(model=old, actor=dev_b)
         services.request_submit(review_request=r, actor=dev_b)
         services.request_withdraw(review_request=r, actor=dev_b, reason="Superseded by Kite 1.")
+
+        self._seed_partners(now=now, admin=admin, reviewer=rev1, developer=dev,
+                            colleague=User.objects.get(username="colleague"),
+                            hospital=partner, password=password, model=model)
+
+    def _seed_partners(self, *, now, admin, reviewer, developer, colleague, hospital, password,
+                       model) -> None:
+        """Trusted partners on Atlas 1.5, a covered model already released to partners: one
+        window active, one ending within 3 days, one ended.
+
+        The services refuse dates in the past, so the history is made the way it would have
+        happened (future dates, through the services) and then moved back in time."""
+        K = Organisation.Kind
+        bank = organisation_create(name="Prairie Community Bank", kind=K.PARTNER)
+        utility = organisation_create(name="Riverside Water Utility", kind=K.PARTNER)
+        members = {
+            hospital: User.objects.get(username="partner"),
+            bank: user_create(username="bank", email="bank@example.org", password=password,
+                              organisation=bank, first_name="Morgan", last_name="Hale"),
+            utility: user_create(username="utility", email="utility@example.org",
+                                 password=password, organisation=utility, first_name="Jo",
+                                 last_name="Reyes"),
+        }
+        sectors = {hospital: "healthcare", bank: "finance", utility: "utilities"}
+        for org, member in members.items():
+            profile = partner_services.partner_apply(
+                actor=member, sector=sectors[org], protects=f"{org.name}'s systems",
+                contact_name=member.get_full_name(), contact_email=member.email,
+                justification="We defend critical services in a rural region.")
+            partner_services.partner_transition(profile=profile, actor=admin, action="vet",
+                                                reason="References checked (demo).")
+
+        atlas15 = model(developer, "Atlas", "1.5", 1.2e26, 45, 100)
+        r = services.request_create(model=atlas15, actor=developer)
+        services.request_submit(review_request=r, actor=developer)
+        services.reviewer_assign(review_request=r, reviewer=reviewer, actor=admin)
+        services.request_determine(review_request=r, actor=reviewer, outcome="covered",
+                                   rationale="Atlas 1.5 is over the program's compute line.")
+        gov = window_schedule(model=atlas15, actor=developer, starts_at=now + timedelta(days=5),
+                              ends_at=now + timedelta(days=35))
+        terms = partner_services.terms_set(model=atlas15, actor=developer,
+                                           text="Use for defending your own systems only. "
+                                                "Report vulnerabilities to the clearinghouse.")
+        grants = []
+        for member in members.values():
+            access = partner_services.access_request_create(
+                actor=member, model=atlas15, starts_at=now + timedelta(days=50),
+                ends_at=now + timedelta(days=70), justification="Test our defences early.")
+            partner_services.access_request_approve(access_request=access, actor=colleague)
+            partner_services.access_request_approve(access_request=access, actor=reviewer)
+            partner_services.terms_accept(model=atlas15, actor=member, version=terms.version,
+                                          accepted_name=member.get_full_name())
+            grants.append(AccessGrant.objects.get(request=access))
+        # Move the story back in time: the government window and the partner release are past.
+        FrontierModel.objects.filter(pk=atlas15.pk).update(
+            planned_partner_release_at=now - timedelta(days=30))
+        AccessWindow.objects.filter(pk=gov.pk).update(starts_at=now - timedelta(days=60),
+                                                      ends_at=now - timedelta(days=31))
+        for grant, (start, end) in zip(grants, [(-1, 10), (-20, 2), (-25, -2)], strict=True):
+            dates = {"starts_at": now + timedelta(days=start),
+                     "ends_at": now + timedelta(days=end)}
+            AccessGrant.objects.filter(pk=grant.pk).update(**dates)
+            AccessRequest.objects.filter(pk=grant.request_id).update(**dates)
+        partner_services.grants_sweep_ended()
