@@ -74,7 +74,7 @@ Log in (password for every demo user: ${DEMO_PASSWORD:-review-portal-demo}):
   reviewer    agency reviewer            second factor required
   reviewer2   agency reviewer            second factor required
   admin       program admin              second factor required
-  partner     trusted-partner member
+  partner     trusted-partner member (Valley Rural Hospital; also: bank, utility)
 For the second factor, type the code printed by:
   .venv/bin/python manage.py demo_totp USERNAME
 Emails are written to $VAR/emails/. Ctrl-C stops everything.
