@@ -24,6 +24,14 @@ def is_developer(user) -> bool:
     return role_of(user) == Membership.Role.DEVELOPER
 
 
+def is_government(user) -> bool:
+    """An active agency reviewer or program admin: the side that may see confidential program
+    material (suites, runs, reviews, policies)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return role_of(user) in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN)
+
+
 def needs_second_factor(user) -> bool:
     """Agency and program-office users must hold a TOTP device before any confidential page."""
     from allauth.mfa.utils import is_mfa_enabled

@@ -21,13 +21,8 @@ from evaluations.serializers import (
     SuiteCreateSerializer,
     SuiteVersionSerializer,
 )
+from review_portal.api import parse_input
 from submissions.selectors import model_get_for_user, model_is_developer, request_get_for_user
-
-
-def _parse(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class SuiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -44,7 +39,7 @@ class SuiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=SuiteCreateSerializer, responses=SuiteVersionSerializer)
     def create(self, request):
-        data = _parse(SuiteCreateSerializer, request)
+        data = parse_input(SuiteCreateSerializer, request)
         upload = data.get("file")
         version = services.suite_version_create(
             actor=request.user, suite_name=data["suite_name"],
@@ -67,7 +62,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=RunStartSerializer, responses=RunSerializer)
     def create(self, request):
-        data = _parse(RunStartSerializer, request)
+        data = parse_input(RunStartSerializer, request)
         review_request = request_get_for_user(user=request.user, pk=data["request"])
         version = get_object_or_404(selectors.suite_versions_visible_to(request.user),
                                     pk=data["suite_version"])
@@ -124,7 +119,7 @@ class EndpointView(APIView):
     @extend_schema(request=EndpointSerializer, responses=EndpointSerializer)
     def put(self, request, pk):
         model = self._model(request, pk)
-        data = _parse(EndpointSerializer, request)
+        data = parse_input(EndpointSerializer, request)
         endpoint = services.endpoint_set(
             model=model, actor=request.user, kind=data["kind"], model_name=data["model_name"],
             base_url=data.get("base_url", ""), api_key=data.get("api_key") or None,

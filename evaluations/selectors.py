@@ -3,15 +3,12 @@ suites and runs; developers never do."""
 
 from django.db.models import QuerySet
 
-from accounts.models import Membership
-from accounts.selectors import role_of
+from accounts import selectors as accounts_selectors
 from evaluations.models import BenchmarkSuite, EvaluationRun, SuiteVersion
 from submissions.models import ReviewRequest
 from submissions.selectors import requests_visible_to
 
-
-def is_government(user) -> bool:
-    return role_of(user) in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN)
+is_government = accounts_selectors.is_government
 
 
 def suites_visible_to(user) -> QuerySet[BenchmarkSuite]:

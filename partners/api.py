@@ -27,18 +27,13 @@ from partners.serializers import (
     TokenSerializer,
 )
 from partners.tracking import window_token_introspect
+from review_portal.api import parse_input
 from review_portal.errors import ApplicationError
 from submissions.models import AccessWindow
 from submissions.selectors import model_get_for_user
 from submissions.serializers import ReasonSerializer
 
 ID = r"\d+"
-
-
-def _parse(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PartnerProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -50,13 +45,13 @@ class PartnerProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return selectors.partner_profiles_visible_to(self.request.user)
 
     def create(self, request):
-        data = _parse(PartnerProfileSerializer, request)
+        data = parse_input(PartnerProfileSerializer, request)
         profile = services.partner_apply(actor=request.user, **data)
         return Response(PartnerProfileSerializer(profile).data, status=status.HTTP_201_CREATED)
 
     def _transition(self, request, pk, name):
         profile = selectors.partner_profile_get_for_user(user=request.user, pk=pk)
-        data = _parse(ReasonSerializer, request)
+        data = parse_input(ReasonSerializer, request)
         profile = services.partner_transition(profile=profile, actor=request.user, action=name,
                                               reason=data.get("reason", ""))
         return Response(PartnerProfileSerializer(profile).data)
@@ -93,7 +88,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(request=AccessRequestCreateSerializer, responses=AccessRequestSerializer)
     def create(self, request):
-        data = _parse(AccessRequestCreateSerializer, request)
+        data = parse_input(AccessRequestCreateSerializer, request)
         # Partners cannot see the model through the submissions selectors; the service checks
         # that it is covered. A developer invites for a model of its own (404 otherwise).
         if selectors.is_agency(request.user) or request.user.membership_or_none is None:
@@ -124,7 +119,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=ReasonSerializer, responses=AccessRequestSerializer)
     @action(detail=True, methods=["post"])
     def deny(self, request, pk=None):
-        data = _parse(ReasonSerializer, request)
+        data = parse_input(ReasonSerializer, request)
         access_request = services.access_request_deny(
             access_request=self._get(pk), actor=request.user, reason=data.get("reason", ""))
         return self._answer(access_request)
@@ -132,7 +127,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=ReasonSerializer, responses=AccessRequestSerializer)
     @action(detail=True, methods=["post"])
     def reconsider(self, request, pk=None):
-        data = _parse(ReasonSerializer, request)
+        data = parse_input(ReasonSerializer, request)
         access_request = services.access_request_reconsider(
             access_request=self._get(pk), actor=request.user, reason=data.get("reason", ""))
         return self._answer(access_request)
@@ -144,7 +139,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         """The model's current terms for this request; a partner member accepts them."""
         access_request = self._get(pk)
         if request.method == "POST":
-            data = _parse(TermsAcceptSerializer, request)
+            data = parse_input(TermsAcceptSerializer, request)
             services.terms_accept(model=access_request.model, actor=request.user, **data)
         terms = selectors.terms_current(model=access_request.model)
         if terms is None:
@@ -165,7 +160,7 @@ class AccessGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         grant = selectors.grant_get_for_user(user=request.user, pk=pk)
-        data = _parse(ReasonSerializer, request)
+        data = parse_input(ReasonSerializer, request)
         grant = services.grant_revoke(grant=grant, actor=request.user,
                                       reason=data.get("reason", ""))
         return Response(AccessGrantSerializer(grant).data)
@@ -193,7 +188,7 @@ class ModelTermsView(APIView):
     @extend_schema(request=TermsSetSerializer, responses=TermsSerializer)
     def post(self, request, pk):
         model = model_get_for_user(user=request.user, pk=pk)
-        data = _parse(TermsSetSerializer, request)
+        data = parse_input(TermsSetSerializer, request)
         terms = services.terms_set(model=model, actor=request.user, text=data["text"])
         return Response(TermsSerializer(terms).data, status=status.HTTP_201_CREATED)
 

@@ -5,9 +5,7 @@ The same rules hold for the pages, the API and the admin.
 """
 
 import secrets
-from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +35,7 @@ from partners.workflow import (
 from review_portal.errors import ApplicationError, TransitionNotAllowed
 from submissions.models import FrontierModel
 from submissions.selectors import model_is_covered
+from submissions.window_services import to_utc, validate_window_times
 
 VIEW_MODEL = "submissions.view_frontiermodel"
 R = AccessRequest.Status
@@ -113,27 +112,10 @@ def partner_transition(*, profile: PartnerProfile, actor: User, action: str,
 
 # --- access requests ------------------------------------------------------------------------
 
-def _utc(value):
-    if isinstance(value, datetime) and not timezone.is_naive(value):
-        return value.astimezone(UTC)
-    return value
-
-
 def _validate_window(*, model: FrontierModel, starts_at, ends_at,
                      check_start_in_past: bool = True) -> None:
-    for value, field in ((starts_at, "starts_at"), (ends_at, "ends_at")):
-        if not isinstance(value, datetime) or timezone.is_naive(value):
-            raise ApplicationError("Give a date and time with its time zone.", field=field)
-    now = timezone.now()
-    if ends_at <= starts_at:
-        raise ApplicationError("The window must start before it ends.", field="ends_at")
-    if check_start_in_past and starts_at < now:
-        raise ApplicationError("The window cannot start in the past.", field="starts_at")
-    if ends_at <= now:
-        raise ApplicationError("The window cannot end in the past.", field="ends_at")
-    days = settings.ACCESS_WINDOW_MAX_DAYS
-    if ends_at - starts_at > timedelta(days=days):
-        raise ApplicationError(f"A partner window is at most {days} days long.", field="ends_at")
+    validate_window_times(starts_at=starts_at, ends_at=ends_at,
+                          check_start_in_past=check_start_in_past)
     government_end = selectors.government_window_end(model=model)
     if starts_at < government_end:
         raise ApplicationError(
@@ -170,7 +152,7 @@ def access_request_create(*, actor: User, model: FrontierModel, starts_at, ends_
     justification = (justification or "").strip()
     if not justification:
         raise ApplicationError("Give a justification.", field="justification")
-    starts_at, ends_at = _utc(starts_at), _utc(ends_at)
+    starts_at, ends_at = to_utc(starts_at), to_utc(ends_at)
     _validate_window(model=model, starts_at=starts_at, ends_at=ends_at)
     access_request = AccessRequest(model=model, organisation=organisation, requested_by=actor,
                                    invited=invited, starts_at=starts_at, ends_at=ends_at,

@@ -11,6 +11,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from review_portal.errors import ApplicationError
 
 
+def parse_input(serializer_class, request, **kwargs) -> dict:
+    """Validate request.data with a serializer; invalid input becomes a 400 with details."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def _first_error(detail, prefix: str = "") -> str:
     if isinstance(detail, dict):
         for key, value in detail.items():

@@ -13,6 +13,24 @@ class ApplicationError(Exception):
         self.code = code
 
 
+def save_or_refuse(obj) -> None:
+    """full_clean() and save(), turning the model's own checks (and a uniqueness race past
+    them) into the one domain error, so pages and the API show a clear message."""
+    from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+    from django.db import IntegrityError
+
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ApplicationError(" ".join(messages),
+                               field=None if field == NON_FIELD_ERRORS else field) from exc
+    try:
+        obj.save()
+    except IntegrityError as exc:
+        raise ApplicationError("This conflicts with an existing record.", status=409) from exc
+
+
 class TransitionNotAllowed(ApplicationError):
     def __init__(self, message: str):
         super().__init__(message, status=409, code="transition_not_allowed")

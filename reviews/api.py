@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from review_portal.api import parse_input
 from reviews import selectors, services
 from reviews.serializers import (
     AssignmentSerializer,
@@ -29,13 +30,6 @@ from reviews.serializers import (
 )
 from submissions.api import ID
 from submissions.selectors import request_get_for_user
-
-
-def _parse(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
 
 REVIEW_FIELDS = ("scores", "recommendation", "confidence", "comments_for_developer",
                  "internal_comments")
@@ -62,7 +56,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=ReviewWriteSerializer, responses={201: ReviewSerializer})
     def create(self, request):
-        data = _parse(ReviewWriteSerializer, request)
+        data = parse_input(ReviewWriteSerializer, request)
         if "request" not in data:
             return Response({"detail": "Say which request the review is of.",
                              "field": "request"}, status=status.HTTP_400_BAD_REQUEST)
@@ -75,7 +69,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=ReviewWriteSerializer, responses=ReviewSerializer)
     def partial_update(self, request, pk=None):
         review = selectors.review_get_for_user(user=request.user, pk=pk)
-        data = _parse(ReviewWriteSerializer, request)
+        data = parse_input(ReviewWriteSerializer, request)
         review = services.review_update(review=review, actor=request.user, submit=data["submit"],
                                         **{k: data[k] for k in REVIEW_FIELDS if k in data})
         return Response(ReviewSerializer(review).data)
@@ -100,7 +94,7 @@ class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=ConflictWriteSerializer, responses={201: ConflictSerializer})
     def create(self, request):
-        data = _parse(ConflictWriteSerializer, request)
+        data = parse_input(ConflictWriteSerializer, request)
         organisation = selectors.developer_organisations().filter(
             name=data["organisation"]).first()
         if organisation is None:
@@ -126,7 +120,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def recuse(self, request, pk=None):
         assignment = selectors.assignment_get_for_user(user=request.user, pk=pk)
-        data = _parse(NoteSerializer, request)
+        data = parse_input(NoteSerializer, request)
         services.recusal_record(assignment=assignment, actor=request.user, note=data["note"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -153,7 +147,7 @@ class RubricViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=RubricWriteSerializer, responses={201: RubricSerializer})
     def create(self, request):
-        data = _parse(RubricWriteSerializer, request)
+        data = parse_input(RubricWriteSerializer, request)
         rubric = services.rubric_create(actor=request.user, name=data["name"],
                                         dimensions=data["dimensions"], activate=data["activate"])
         return self._answer(rubric, status.HTTP_201_CREATED)
@@ -161,7 +155,7 @@ class RubricViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=RubricWriteSerializer, responses=RubricSerializer)
     def partial_update(self, request, pk=None):
         rubric = selectors.rubric_get_for_user(user=request.user, pk=pk)
-        data = _parse(RubricWriteSerializer, request, partial=True)
+        data = parse_input(RubricWriteSerializer, request, partial=True)
         rubric = services.rubric_update(rubric=rubric, actor=request.user,
                                         name=data.get("name"), dimensions=data.get("dimensions"))
         return self._answer(rubric)
@@ -189,7 +183,7 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=PolicyWriteSerializer, responses={201: PolicySerializer})
     def create(self, request):
-        data = _parse(PolicyWriteSerializer, request)
+        data = parse_input(PolicyWriteSerializer, request)
         policy = services.policy_create(actor=request.user, name=data["name"],
                                         notes=data.get("notes", ""), rules=data["rules"],
                                         activate=data["activate"])
@@ -198,7 +192,7 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=PolicyWriteSerializer, responses=PolicySerializer)
     def partial_update(self, request, pk=None):
         policy = selectors.policy_get_for_user(user=request.user, pk=pk)
-        data = _parse(PolicyWriteSerializer, request, partial=True)
+        data = parse_input(PolicyWriteSerializer, request, partial=True)
         policy = services.policy_update(policy=policy, actor=request.user, name=data.get("name"),
                                         notes=data.get("notes"), rules=data.get("rules"))
         return self._answer(policy)

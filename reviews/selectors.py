@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from accounts import selectors as accounts_selectors
 from accounts.models import Membership, Organisation
 from accounts.selectors import role_of
 from evaluations.models import EvaluationRun
@@ -37,9 +38,7 @@ def _active(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active)
 
 
-def is_government(user) -> bool:
-    return _active(user) and role_of(user) in (Membership.Role.REVIEWER,
-                                               Membership.Role.PROGRAM_ADMIN)
+is_government = accounts_selectors.is_government
 
 
 def is_admin(user) -> bool:

@@ -9,7 +9,7 @@ determination that is being recorded on it.
 
 import re
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from audit.services import audit_record
 from evaluations.models import Capability
-from review_portal.errors import ApplicationError, TransitionNotAllowed
+from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
 from reviews.models import (
     SCORE_MAX,
     SCORE_MIN,
@@ -39,17 +39,6 @@ TEXT_LIMIT = 20_000
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
-def _save(obj) -> None:
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ApplicationError(" ".join(messages),
-                               field=None if field == NON_FIELD_ERRORS else field) from exc
-    try:
-        obj.save()
-    except IntegrityError as exc:  # a race past full_clean's uniqueness check
-        raise ApplicationError("This conflicts with an existing record.", status=409) from exc
 
 
 def _text(value, *, field: str, label: str, required: bool, limit: int) -> str:
@@ -73,7 +62,7 @@ def _require_admin(actor: User, what: str) -> None:
 def _recuse(*, assignment: ReviewerAssignment, note: str, actor: User) -> Recusal:
     recusal = Recusal(request=assignment.request, reviewer=assignment.reviewer, note=note,
                       was_lead=assignment.is_lead)
-    _save(recusal)
+    save_or_refuse(recusal)
     review_request = assignment.request
     assignment_revoke_access(assignment=assignment)
     # Recorded on the recusal, not on the request: the developer's history of the request does
@@ -104,7 +93,7 @@ def conflict_declare(*, actor: User, organisation: Organisation, kind: str,
         raise ApplicationError(f"You already declared a conflict with {organisation}.",
                                field="organisation", status=409)
     conflict = ConflictOfInterest(reviewer=actor, organisation=organisation, kind=kind, note=note)
-    _save(conflict)
+    save_or_refuse(conflict)
     audit_record(actor=actor, action="conflict.declared", obj=conflict,
                  organisation=organisation, data={"organisation": organisation.name,
                                                   "kind": kind})
@@ -146,7 +135,7 @@ def lead_set(*, assignment: ReviewerAssignment, actor: User) -> ReviewerAssignme
         previous.is_lead = False
         previous.save(update_fields=["is_lead"])
     assignment.is_lead = True
-    _save(assignment)
+    save_or_refuse(assignment)
     audit_record(actor=actor, action="reviewer.lead_set", obj=review_request,
                  organisation=review_request.model.organisation,
                  data={"reviewer": assignment.reviewer.username,
@@ -206,7 +195,7 @@ def rubric_create(*, actor: User, name: str, dimensions, activate: bool = False)
     name = _text(name, field="name", label="A name", required=True, limit=200)
     rubric = RubricVersion(number=_next_number(RubricVersion), name=name,
                            dimensions=_clean_dimensions(dimensions), created_by=actor)
-    _save(rubric)
+    save_or_refuse(rubric)
     audit_record(actor=actor, action="rubric.created", obj=rubric,
                  data={"number": rubric.number, "dimensions": rubric.dimension_keys})
     if activate:
@@ -232,7 +221,7 @@ def rubric_update(*, rubric: RubricVersion, actor: User, name: str | None = None
         changed["dimensions"] = _clean_dimensions(dimensions)
     for key, value in changed.items():
         setattr(rubric, key, value)
-    _save(rubric)
+    save_or_refuse(rubric)
     audit_record(actor=actor, action="rubric.updated", obj=rubric,
                  data={"number": rubric.number, "changed": sorted(changed)})
     if activate and not rubric.is_active:
@@ -292,7 +281,7 @@ def _clean_rules(rules) -> list[dict]:
 def _write_rules(policy: PolicyVersion, rules: list[dict]) -> None:
     policy.rules.all().delete()
     for position, rule in enumerate(rules, start=1):
-        _save(PolicyRule(policy=policy, position=position, **rule))
+        save_or_refuse(PolicyRule(policy=policy, position=position, **rule))
 
 
 def _rules_data(rules: list[dict]) -> list[dict]:
@@ -309,7 +298,7 @@ def policy_create(*, actor: User, name: str, rules, notes: str = "",
     rules = _clean_rules(rules)
     policy = PolicyVersion(number=_next_number(PolicyVersion), name=name, notes=notes,
                            created_by=actor)
-    _save(policy)
+    save_or_refuse(policy)
     _write_rules(policy, rules)
     audit_record(actor=actor, action="policy.created", obj=policy,
                  data={"number": policy.number, "rules": _rules_data(rules)})
@@ -337,7 +326,7 @@ def policy_update(*, policy: PolicyVersion, actor: User, name: str | None = None
                              limit=TEXT_LIMIT)
         changed.append("notes")
     cleaned = _clean_rules(rules) if rules is not None else None
-    _save(policy)
+    save_or_refuse(policy)
     data = {"number": policy.number, "changed": changed}
     if cleaned is not None:
         _write_rules(policy, cleaned)
@@ -467,7 +456,7 @@ def review_save(*, review_request: ReviewRequest, actor: User, scores=None,
         _check_submittable(review)
         review.status = Review.Status.SUBMITTED
         review.submitted_at = timezone.now()
-    _save(review)
+    save_or_refuse(review)
     _audit_review(review, actor, "review.submitted" if submit else
                   ("review.drafted" if created else "review.draft_saved"))
     return review
@@ -496,6 +485,6 @@ def review_submit(*, review: Review, actor: User) -> Review:
     _check_submittable(review)
     review.status = Review.Status.SUBMITTED
     review.submitted_at = timezone.now()
-    _save(review)
+    save_or_refuse(review)
     _audit_review(review, actor, "review.submitted")
     return review

@@ -13,7 +13,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import User
-from reviews.selectors import is_government
+from accounts.selectors import is_government
+from review_portal.api import parse_input
 from submissions import selectors, services
 from submissions.artifact_services import artifact_read, artifact_upload
 from submissions.models import ReviewRequest
@@ -38,12 +39,6 @@ from submissions.window_services import window_cancel, window_change, window_sch
 ID = r"\d+"
 
 
-def _parse(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class FrontierModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            viewsets.GenericViewSet):
     lookup_value_regex = ID
@@ -54,13 +49,13 @@ class FrontierModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return selectors.models_visible_to(self.request.user)
 
     def create(self, request):
-        data = _parse(FrontierModelSerializer, request)
+        data = parse_input(FrontierModelSerializer, request)
         model = services.model_register(actor=request.user, **data)
         return Response(FrontierModelSerializer(model).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         model = selectors.model_get_for_user(user=request.user, pk=pk)
-        data = _parse(FrontierModelSerializer, request, partial=True)
+        data = parse_input(FrontierModelSerializer, request, partial=True)
         model = services.model_update(model=model, actor=request.user, **data)
         return Response(FrontierModelSerializer(model).data)
 
@@ -97,7 +92,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=ReviewRequestCreateSerializer, responses=ReviewRequestSerializer)
     def create(self, request):
-        data = _parse(ReviewRequestCreateSerializer, request)
+        data = parse_input(ReviewRequestCreateSerializer, request)
         model = selectors.model_get_for_user(user=request.user, pk=data["model"])
         review_request = services.request_create(model=model, actor=request.user,
                                                  cover_note=data.get("cover_note", ""))
@@ -112,7 +107,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=ReasonSerializer, responses=ReviewRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        data = _parse(ReasonSerializer, request)
+        data = parse_input(ReasonSerializer, request)
         review_request = services.request_withdraw(review_request=self._get(pk),
                                                    actor=request.user,
                                                    reason=data.get("reason", ""))
@@ -121,7 +116,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=ReasonSerializer, responses=ReviewRequestSerializer)
     @action(detail=True, methods=["post"], url_path="request-reconsideration")
     def request_reconsideration(self, request, pk=None):
-        data = _parse(ReasonSerializer, request)
+        data = parse_input(ReasonSerializer, request)
         review_request = services.request_reconsideration(
             review_request=self._get(pk), actor=request.user, reason=data.get("reason", ""))
         return self._answer(review_request)
@@ -129,7 +124,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=QuestionSerializer, responses=ReviewRequestSerializer)
     @action(detail=True, methods=["post"], url_path="request-information")
     def request_information(self, request, pk=None):
-        data = _parse(QuestionSerializer, request)
+        data = parse_input(QuestionSerializer, request)
         review_request = self._get(pk)
         services.request_ask_information(review_request=review_request, actor=request.user,
                                          question=data["question"])
@@ -138,7 +133,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=DetermineSerializer, responses=ReviewRequestSerializer)
     @action(detail=True, methods=["post"])
     def determine(self, request, pk=None):
-        data = _parse(DetermineSerializer, request)
+        data = parse_input(DetermineSerializer, request)
         review_request = self._get(pk)
         services.request_determine(review_request=review_request, actor=request.user, **data)
         return self._answer(review_request)
@@ -146,7 +141,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=AssignSerializer, responses=ReviewRequestSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        data = _parse(AssignSerializer, request)
+        data = parse_input(AssignSerializer, request)
         review_request = self._get(pk)
         reviewer = User.objects.filter(username=data["reviewer"]).first()
         if reviewer is None:
@@ -162,7 +157,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def messages(self, request, pk=None):
         review_request = self._get(pk)
         if request.method == "POST":
-            data = _parse(MessageSerializer, request)
+            data = parse_input(MessageSerializer, request)
             message = services.message_post(review_request=review_request, actor=request.user,
                                             body=data["body"])
             return Response(MessageSerializer(message, context={"request": request}).data,
@@ -193,7 +188,7 @@ class ArtifactViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=ArtifactUploadSerializer, responses=ArtifactSerializer)
     def create(self, request, request_pk=None):
-        data = _parse(ArtifactUploadSerializer, request)
+        data = parse_input(ArtifactUploadSerializer, request)
         artifact = artifact_upload(review_request=self._request(), actor=request.user,
                                    kind=data["kind"], uploaded_file=data["file"])
         return Response(ArtifactSerializer(artifact).data, status=status.HTTP_201_CREATED)
@@ -228,7 +223,7 @@ class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=WindowWriteSerializer, responses=WindowSerializer)
     def create(self, request):
-        data = _parse(WindowWriteSerializer, request)
+        data = parse_input(WindowWriteSerializer, request)
         if "model" not in data:
             return Response({"detail": "Say which model the window is for.", "field": "model"},
                             status=status.HTTP_400_BAD_REQUEST)
@@ -240,7 +235,7 @@ class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=WindowWriteSerializer, responses=WindowSerializer)
     def partial_update(self, request, pk=None):
         window = selectors.window_get_for_user(user=request.user, pk=pk)
-        data = _parse(WindowWriteSerializer, request)
+        data = parse_input(WindowWriteSerializer, request)
         window = window_change(window=window, actor=request.user, starts_at=data["starts_at"],
                                ends_at=data["ends_at"])
         return Response(WindowSerializer(window).data)
@@ -249,6 +244,6 @@ class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         window = selectors.window_get_for_user(user=request.user, pk=pk)
-        data = _parse(ReasonSerializer, request)
+        data = parse_input(ReasonSerializer, request)
         window = window_cancel(window=window, actor=request.user, reason=data.get("reason", ""))
         return Response(WindowSerializer(window).data)

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from accounts.selectors import is_government
 from submissions.models import (
     AccessWindow,
     Artifact,
@@ -15,10 +16,7 @@ from submissions.models import (
 
 
 def _viewer_is_government(context) -> bool:
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    membership = user.membership_or_none if user is not None and user.is_authenticated else None
-    return membership is not None and membership.is_government
+    return is_government(getattr(context.get("request"), "user", None))
 
 
 class FrontierModelSerializer(serializers.ModelSerializer):

@@ -7,8 +7,8 @@ the audit event and notifies the other side.
 from collections.abc import Callable
 from datetime import datetime
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -16,7 +16,7 @@ from accounts.models import Membership, User
 from accounts.selectors import program_admin_emails, role_of
 from audit.services import audit_record
 from review_portal.emails import enqueue_email
-from review_portal.errors import ApplicationError, TransitionNotAllowed
+from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
 from reviews.models import ConflictOfInterest, PolicyVersion, Recusal
 from reviews.selectors import recommendation_compute, reviews_basis
 from submissions.models import (
@@ -97,19 +97,6 @@ def _check_version_is_new(*, model: FrontierModel) -> None:
                                field="version", status=409)
 
 
-def _save(obj) -> None:
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        # Surface the model's own checks as the one domain error, so pages and the API show a
-        # clear message rather than failing.
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ApplicationError(" ".join(messages),
-                               field=None if field == NON_FIELD_ERRORS else field) from exc
-    try:
-        obj.save()
-    except IntegrityError as exc:  # a race past full_clean's uniqueness check
-        raise ApplicationError("This conflicts with an existing record.", status=409) from exc
 
 
 @transaction.atomic
@@ -122,7 +109,7 @@ def model_register(*, actor: User, **fields) -> FrontierModel:
     _validate_model_fields(values, now=timezone.now(), check_past=set(RELEASE_FIELDS))
     model = FrontierModel(organisation=membership.organisation, created_by=actor, **values)
     _check_version_is_new(model=model)
-    _save(model)
+    save_or_refuse(model)
     group = membership.organisation.group
     for perm in ("view_frontiermodel", "change_frontiermodel"):
         assign_perm(f"submissions.{perm}", group, model)
@@ -154,7 +141,7 @@ def model_update(*, model: FrontierModel, actor: User, **changes) -> FrontierMod
     for key, value in changed.items():
         setattr(model, key, value)
     _check_version_is_new(model=model)
-    _save(model)
+    save_or_refuse(model)
     audit_record(actor=actor, action="model.updated", obj=model, organisation=model.organisation,
                  data={"changed": {k: str(v) for k, v in changed.items()}})
     if {"planned_partner_release_at", "planned_public_release_at"} & set(changed):
@@ -171,7 +158,7 @@ def request_create(*, model: FrontierModel, actor: User, cover_note: str = "") -
         raise ApplicationError("This model version already has a request; withdraw it before "
                                "filing a new one.", status=409)
     review_request = ReviewRequest(model=model, created_by=actor, cover_note=cover_note or "")
-    _save(review_request)
+    save_or_refuse(review_request)
     group = model.organisation.group
     for perm in ("view_reviewrequest", "change_reviewrequest"):
         assign_perm(f"submissions.{perm}", group, review_request)
@@ -265,7 +252,7 @@ def _post(*, review_request: ReviewRequest, actor: User, body: str, from_agency:
         raise ApplicationError(f"A message can be at most {limit} characters long.",
                                field="body")
     message = Message(request=review_request, author=actor, body=body, from_agency=from_agency)
-    _save(message)
+    save_or_refuse(message)
     audit_record(actor=actor, action="message.posted", obj=message,
                  organisation=review_request.model.organisation,
                  data={"request": review_request.pk})
@@ -382,7 +369,7 @@ def request_determine(*, review_request: ReviewRequest, actor: User, outcome: st
                                   recommendation=basis["recommendation"],
                                   overridden=basis["overridden"],
                                   override_reason=override_reason)
-    _save(determination)
+    save_or_refuse(determination)
     determination.runs.set(basis["runs"])
     determination.reviews.set(reviews_basis(review_request=review_request))
     # The audit trail is for program admins; the override's reason stays on the record only.
@@ -431,7 +418,7 @@ def reviewer_assign(*, review_request: ReviewRequest, reviewer: User, actor: Use
         current_lead.save(update_fields=["is_lead"])
     assignment = ReviewerAssignment(request=review_request, reviewer=reviewer, assigned_by=actor,
                                     is_lead=lead)
-    _save(assignment)
+    save_or_refuse(assignment)
     assign_perm("submissions.view_reviewrequest", reviewer, review_request)
     assign_perm("submissions.view_frontiermodel", reviewer, review_request.model)
     audit_record(actor=actor, action="reviewer.assigned", obj=review_request,

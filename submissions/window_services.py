@@ -24,20 +24,25 @@ def max_window() -> timedelta:
     return timedelta(days=settings.ACCESS_WINDOW_MAX_DAYS)
 
 
-def window_rule_violations(*, model: FrontierModel, starts_at: datetime,
-                           ends_at: datetime) -> list[tuple[str, str]]:
-    """The rules a window must keep at all times, as (field, message) pairs."""
-    problems = []
+def _length_problem(*, starts_at: datetime, ends_at: datetime) -> tuple[str, str] | None:
     if ends_at <= starts_at:
-        problems.append(("ends_at", "The window must start before it ends."))
-    elif ends_at - starts_at > max_window():
+        return ("ends_at", "The window must start before it ends.")
+    if ends_at - starts_at > max_window():
         days = settings.ACCESS_WINDOW_MAX_DAYS
         length = ends_at - starts_at
-        problems.append((
-            "ends_at",
-            f"A window is at most {days} days long; this one is {length.days} days"
-            f"{' and ' + str(timedelta(seconds=length.seconds)) if length.seconds else ''}.",
-        ))
+        return ("ends_at",
+                f"A window is at most {days} days long; this one is {length.days} days"
+                f"{' and ' + str(timedelta(seconds=length.seconds)) if length.seconds else ''}.")
+    return None
+
+
+def window_rule_violations(*, model: FrontierModel, starts_at: datetime,
+                           ends_at: datetime) -> list[tuple[str, str]]:
+    """The rules a government window must keep at all times, as (field, message) pairs."""
+    problems = []
+    length = _length_problem(starts_at=starts_at, ends_at=ends_at)
+    if length:
+        problems.append(length)
     if ends_at > model.planned_partner_release_at:
         problems.append((
             "ends_at",
@@ -47,8 +52,10 @@ def window_rule_violations(*, model: FrontierModel, starts_at: datetime,
     return problems
 
 
-def _validate(*, model: FrontierModel, starts_at: datetime, ends_at: datetime,
-              check_start_in_past: bool) -> None:
+def validate_window_times(*, starts_at: datetime, ends_at: datetime,
+                          check_start_in_past: bool = True) -> None:
+    """The rules every access window keeps, government or partner: aware datetimes, not in the
+    past, starting before it ends, at most ACCESS_WINDOW_MAX_DAYS long."""
     for value, field in ((starts_at, "starts_at"), (ends_at, "ends_at")):
         if not isinstance(value, datetime) or timezone.is_naive(value):
             raise ApplicationError("Give a date and time with its time zone.", field=field)
@@ -57,6 +64,15 @@ def _validate(*, model: FrontierModel, starts_at: datetime, ends_at: datetime,
         raise ApplicationError("The window cannot start in the past.", field="starts_at")
     if ends_at <= now:
         raise ApplicationError("The window cannot end in the past.", field="ends_at")
+    problem = _length_problem(starts_at=starts_at, ends_at=ends_at)
+    if problem:
+        raise ApplicationError(problem[1], field=problem[0])
+
+
+def _validate(*, model: FrontierModel, starts_at: datetime, ends_at: datetime,
+              check_start_in_past: bool) -> None:
+    validate_window_times(starts_at=starts_at, ends_at=ends_at,
+                          check_start_in_past=check_start_in_past)
     problems = window_rule_violations(model=model, starts_at=starts_at, ends_at=ends_at)
     if problems:
         field, message = problems[0]
@@ -68,8 +84,8 @@ def _require_developer(actor: User, model: FrontierModel) -> None:
         raise PermissionDenied("Only the developer organisation schedules its access windows.")
 
 
-def _utc(value: datetime) -> datetime:
-    """Store UTC; naive values are left for `_validate` to refuse with a clear message."""
+def to_utc(value: datetime) -> datetime:
+    """Store UTC; naive values are left for validation to refuse with a clear message."""
     if isinstance(value, datetime) and not timezone.is_naive(value):
         return value.astimezone(UTC)
     return value
@@ -89,7 +105,7 @@ def window_schedule(*, model: FrontierModel, actor: User, starts_at: datetime,
                             status=AccessWindow.Status.SCHEDULED).exists():
         raise ApplicationError("This model already has a government window; change it instead.",
                                status=409)
-    starts_at, ends_at = _utc(starts_at), _utc(ends_at)
+    starts_at, ends_at = to_utc(starts_at), to_utc(ends_at)
     _validate(model=model, starts_at=starts_at, ends_at=ends_at, check_start_in_past=True)
     window = AccessWindow(model=model, kind=AccessWindow.Kind.GOVERNMENT, starts_at=starts_at,
                           ends_at=ends_at, created_by=actor)
@@ -117,7 +133,7 @@ def window_change(*, window: AccessWindow, actor: User, starts_at: datetime,
         # E.g. while a reconsideration is open: the window may be kept or cancelled, not moved.
         raise ApplicationError("The model has no covered determination in force, so its window "
                                "can be cancelled but not changed.", status=409)
-    starts_at, ends_at = _utc(starts_at), _utc(ends_at)
+    starts_at, ends_at = to_utc(starts_at), to_utc(ends_at)
     # An active window keeps its (past) start; only a start that moves must be in the future.
     _validate(model=window.model, starts_at=starts_at, ends_at=ends_at,
               check_start_in_past=starts_at != window.starts_at)
