@@ -22,7 +22,7 @@ from evaluations.serializers import (
     SuiteVersionSerializer,
 )
 from review_portal.api import parse_input
-from submissions.selectors import model_get_for_user, model_is_developer, request_get_for_user
+from submissions.selectors import request_get_for_user
 
 
 class SuiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -103,13 +103,7 @@ class EndpointView(APIView):
     serializer_class = EndpointSerializer
 
     def _model(self, request, pk):
-        model = model_get_for_user(user=request.user, pk=pk)
-        if not (model_is_developer(user=request.user, model=model)
-                or selectors.is_government(request.user)):
-            from django.http import Http404
-
-            raise Http404
-        return model
+        return selectors.endpoint_model_get_for_user(user=request.user, pk=pk)
 
     @extend_schema(responses=EndpointSerializer)
     def get(self, request, pk):

@@ -2,11 +2,12 @@
 suites and runs; developers never do."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from accounts import selectors as accounts_selectors
 from evaluations.models import BenchmarkSuite, EvaluationRun, SuiteVersion
-from submissions.models import ReviewRequest
-from submissions.selectors import requests_visible_to
+from submissions.models import FrontierModel, ReviewRequest
+from submissions.selectors import model_get_for_user, model_is_developer, requests_visible_to
 
 is_government = accounts_selectors.is_government
 
@@ -30,6 +31,15 @@ def runs_visible_to(user) -> QuerySet[EvaluationRun]:
     return EvaluationRun.objects.filter(
         request__in=requests_visible_to(user).values("pk")
     ).select_related("suite_version__suite", "request__model", "started_by")
+
+
+def endpoint_model_get_for_user(*, user, pk) -> FrontierModel:
+    """The model whose evaluation endpoint the user may read: its developers and the government
+    side that can see the model. Everyone else gets 404."""
+    model = model_get_for_user(user=user, pk=pk)
+    if not (model_is_developer(user=user, model=model) or is_government(user)):
+        raise Http404
+    return model
 
 
 def latest_successful_runs(*, review_request: ReviewRequest) -> list[EvaluationRun]:
