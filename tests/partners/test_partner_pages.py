@@ -140,3 +140,20 @@ def test_pages_render_for_their_users(client, pw):
     client.force_login(pw.w.owner)
     assert client.get(f"/partners/invite/{pw.w.model.pk}/").status_code == 200
     assert client.get(f"/partners/terms/{pw.w.model.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/partners/apply/", "/partners/requests/new/",
+                                 "/partners/terms/{model}/", "/partners/invite/{model}/"])
+def test_anonymous_visitors_are_sent_to_log_in(client, world, url):
+    response = client.get(url.format(model=world.model.pk))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_another_partner_organisation_cannot_accept_terms_on_someone_elses_request(client, pw):
+    access_request = request_access(pw)
+    client.force_login(pw.other_partner)
+    response = client.post(f"/partners/requests/{access_request.pk}/terms/accept/",
+                           {"version": pw.terms.version, "accepted_name": "Someone Else"})
+    assert response.status_code == 404
+    assert not TermsAcceptance.objects.exists()
