@@ -185,6 +185,9 @@ def _lock(access_request: AccessRequest, actor: User, action: str) -> tuple[Acce
     transition = REQUEST_TRANSITIONS[action]
     if side not in transition.sides:
         raise PermissionDenied("You cannot do this on this access request.")
+    # The request's row lock is the one every decision about the request serialises on,
+    # terms_accept included (see there); it is always the first lock a request's transition
+    # takes. (Without `of`, PostgreSQL also locks the joined model and organisation rows.)
     locked = AccessRequest.objects.select_for_update().select_related(
         "model", "organisation").get(pk=access_request.pk)
     if locked.status not in transition.sources:
@@ -230,6 +233,8 @@ def access_request_approve(*, access_request: AccessRequest, actor: User) -> Acc
                  data={"side": side, "both": both})
     if both:
         partner_events.request_approved(access_request)
+        # Still under the request's lock: a terms acceptance that committed while we waited
+        # for it is visible now; one still running waits for this commit and grants itself.
         _grant_if_ready(access_request)
     return access_request
 
@@ -322,8 +327,18 @@ def terms_accept(*, model: FrontierModel, actor: User, version: int,
     if current.version != version:
         raise ApplicationError(f"The current terms are version {current.version}; read and "
                                "accept that one.", field="version", status=409)
-    if not AccessRequest.objects.filter(model=model, organisation=organisation).exclude(
-            status=R.WITHDRAWN).exists():
+    # Lock the organisation's requests for this model before deciding anything. The final
+    # approval holds the same row lock while it looks for an accepted terms version, so of the
+    # two, the one that commits second sees the other's write and creates the grant. Reading
+    # the status unlocked let each miss the other's uncommitted write: approved, terms
+    # accepted and no grant (issue 7). The requests' rows are the first lock here as in the
+    # approval path (`_lock`), taken in id order, so the paths cannot deadlock. The status is
+    # checked in Python, not in the query: a row that became approved while we waited for its
+    # lock would not match a status filter evaluated on the snapshot taken before the wait.
+    requests = list(AccessRequest.objects.select_for_update(of=("self",))
+                    .select_related("model", "organisation__group")
+                    .filter(model=model, organisation=organisation).order_by("pk"))
+    if all(access_request.status == R.WITHDRAWN for access_request in requests):
         raise PermissionDenied("Your organisation has no access request for this model.")
     acceptance, created = TermsAcceptance.objects.get_or_create(
         terms=current, organisation=organisation,
@@ -333,8 +348,7 @@ def terms_accept(*, model: FrontierModel, actor: User, version: int,
                      organisation=organisation,
                      data={"model": model.pk, "version": current.version,
                            "name": accepted_name})
-    for access_request in AccessRequest.objects.filter(model=model, organisation=organisation,
-                                                       status=R.APPROVED):
+    for access_request in requests:
         _grant_if_ready(access_request)
     return acceptance
 
@@ -342,7 +356,11 @@ def terms_accept(*, model: FrontierModel, actor: User, version: int,
 # --- grants ---------------------------------------------------------------------------------
 
 def _grant_if_ready(access_request: AccessRequest) -> AccessGrant | None:
-    """Both approvals and the current terms accepted: the request becomes a grant."""
+    """Both approvals and the current terms accepted: the request becomes a grant, once.
+
+    The caller holds the request's row lock and read `access_request` under it, so its status
+    is the committed truth: a request granted by a concurrent call is `granted` here and is
+    left alone. The one-to-one `AccessGrant.request` is the database's backstop."""
     if access_request.status != R.APPROVED:
         return None
     current = selectors.terms_current(model=access_request.model)
