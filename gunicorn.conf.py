@@ -65,7 +65,8 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100, minimum=0, maxim
 
 # Load Django once in the master, then fork: workers share the imported code (copy-on-write, tens
 # of MB per worker), a restarted worker is serving in milliseconds, and a broken setting stops
-# the master at start instead of every worker failing in a loop. The price: code changes need a
+# the master at start instead of every worker failing in a loop (`when_ready` also imports the
+# URLconf there, so a worker's first request does not). The price: code changes need a
 # full restart (HUP does not reload the app), and nothing may open a connection before the fork
 # (a socket shared by two processes corrupts both). Django opens database and cache connections
 # lazily on first use; `pre_fork` below closes any that something opened anyway.
@@ -86,6 +87,16 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
 # user cannot write and which two servers of one user would share. Containers are managed with
 # signals and restarts, so it stays off.
 control_socket_disable = True
+
+
+def when_ready(server):
+    """Import the URLconf, and with it every view, API and service module, once in the master.
+    Django would otherwise do it inside each new worker's first request (about 0.4 s here,
+    measured by tests/benchmarks/bench_first_run_start.py); forked workers inherit it."""
+    if preload_app:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 - importing is the point
 
 
 def pre_fork(server, worker):
