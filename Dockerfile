@@ -1,18 +1,40 @@
-# One image for the web app, the worker and beat (the production shape).
+# One image for every process of the production shape: the web app (gunicorn), the two Celery
+# workers (`evaluations` and `default` queues), beat and the one-shot migrations. docker-compose.yml
+# picks the command; a worker on another host runs the same image with the same environment.
 FROM python:3.11-slim
+
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=review_portal.settings.production \
-    PORTAL_VAR_DIR=/var/lib/portal
+    PORTAL_VAR_DIR=/var/lib/portal \
+    PRIVATE_MEDIA_ROOT=/var/lib/portal/private \
+    EVALUATION_LOG_ROOT=/var/lib/portal/eval-logs \
+    INSPECT_DATA_DIR=/var/lib/portal/inspect-data \
+    PORT=8000
 WORKDIR /app
+
+# Dependencies first, so a code change does not reinstall them (pyproject.toml pins each one).
+# Then the app's user and the mount points of the named volumes, owned by that user: Docker
+# copies a folder's owner into an empty named volume mounted on it, so the unprivileged
+# processes can write there.
 COPY pyproject.toml ./
-RUN pip install --no-cache-dir . && useradd --system --home /app portal \
-    && mkdir -p /var/lib/portal && chown portal /var/lib/portal
+RUN pip install . \
+    && useradd --system --home-dir /var/lib/portal --no-create-home --shell /usr/sbin/nologin \
+       portal \
+    && mkdir -p /var/lib/portal/private /var/lib/portal/eval-logs \
+       /var/lib/portal/inspect-data /var/lib/portal/beat \
+    && chown -R portal:portal /var/lib/portal
+
 COPY . .
-# collectstatic needs settings but no real secrets or services.
+# collectstatic needs settings but no real secrets or services; the files belong to root and
+# are only read at run time.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.db \
     CELERY_BROKER_URL=memory:// \
     PORTAL_ENCRYPTION_KEYS=$(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
     python manage.py collectstatic --no-input -v0
+
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "review_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Healthchecks are declared per service in docker-compose.yml: one image, several kinds of process.
+# gunicorn.conf.py (in /app, the working folder) holds every server setting and why.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "review_portal.wsgi:application"]
