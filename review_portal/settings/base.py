@@ -234,6 +234,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The transport polls its folder; the default (1 s) would add up to a second per job.
         "polling_interval": 0.05,
     }
+    # kombu's filesystem transport, made safe for several processes on one folder (see the
+    # module's docstring for what the stock one gets wrong).
+    CELERY_BROKER_TRANSPORT = "review_portal.broker:Transport"
     for _folder in ("queue", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_SERIALIZER = "json"
