@@ -9,13 +9,12 @@ time limit, which does not reliably stop Inspect.
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import sqrt
 from pathlib import Path
 from typing import Any
 
 import anyio
-import inspect_ai
 from inspect_ai import Task, eval_async
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.hooks import Hooks, SampleEnd, hooks
@@ -24,9 +23,7 @@ from inspect_ai.scorer import choice, includes, match, model_graded_qa
 from inspect_ai.solver import chain_of_thought, generate, multiple_choice
 
 from evaluations import simulated  # noqa: F401 - registers the `portalsim` provider
-
-INSPECT_VERSION = inspect_ai.__version__ if hasattr(inspect_ai, "__version__") else "unknown"
-
+from evaluations.spec import INSPECT_VERSION, ModelSpec  # noqa: E402,F401 - re-exported
 
 # --- progress -------------------------------------------------------------------------------
 
@@ -60,17 +57,6 @@ def build_task(*, items: list[dict], solver: str, scorer: str, grader_model: str
                "model_graded_qa": lambda: model_graded_qa(model=grader_model or None)}
     return Task(dataset=MemoryDataset(samples), solver=SOLVERS[solver](),
                 scorer=scorers[scorer]())
-
-
-@dataclass
-class ModelSpec:
-    """What Inspect is pointed at. `api_key` goes through model_args, which Inspect keeps out of
-    its logs; `identity` is what the portal records (no key)."""
-
-    model: str
-    identity: str
-    base_url: str | None = None
-    model_args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -229,7 +229,7 @@ def endpoint_set(*, model: FrontierModel, actor: User, kind: str, model_name: st
 
 
 def endpoint_model_spec(endpoint: EvaluationEndpoint):
-    from evaluations.engine import ModelSpec
+    from evaluations.spec import ModelSpec
 
     if endpoint.kind == EvaluationEndpoint.Kind.SIMULATED:
         return ModelSpec(
@@ -281,7 +281,7 @@ def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
         "max_retries": settings.EVALUATION_HTTP_MAX_RETRIES,
         "endpoint_kind": endpoint.kind,
     }
-    from evaluations.engine import INSPECT_VERSION
+    from evaluations.spec import INSPECT_VERSION
 
     run = EvaluationRun(request=review_request, suite_version=suite_version, started_by=actor,
                         suite_hash=suite_version.content_hash, inspect_version=INSPECT_VERSION,
