@@ -154,6 +154,45 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Cache. allauth keeps login rate limits and used TOTP codes here, so every web process must see
+# the same one. Embedded default: files under var/cache, shared by the processes of one host.
+# With REDIS_CACHE_URL: Redis through django-redis, answered from per-process memory while Redis
+# is down (review_portal/cache.py). Never the broker's Redis database: clear() is FLUSHDB there,
+# and a cache wants an evicting memory policy that would drop queued jobs.
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="")
+
+
+def _redis_database(url: str) -> tuple:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    database = parts.path.strip("/") or "0"
+    return (parts.scheme, parts.hostname, parts.port or 6379, database)
+
+
+if REDIS_CACHE_URL:
+    if not REDIS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"REDIS_CACHE_URL={REDIS_CACHE_URL!r} is not a redis:// URL")
+    if _redis_database(REDIS_CACHE_URL) == _redis_database(env.str("CELERY_BROKER_URL",
+                                                                    default="")):
+        raise ImproperlyConfigured("REDIS_CACHE_URL names the broker's Redis database; give the "
+                                   "cache its own Redis (or at least its own database number)")
+    CACHES = {"default": {
+        "BACKEND": "review_portal.cache.FailSoftRedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        # Short socket timeouts: a cache that does not answer must not hold a request. After a
+        # failure each process answers from memory for a few seconds before trying again.
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }}
+else:
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        # Each write lists the folder to decide on culling: keep it small.
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }}
+
 # Confidential artifacts live outside the web root and outside STATIC_ROOT; they are only ever
 # served by a permission-checked view. MEDIA_URL is deliberately not routed anywhere.
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))

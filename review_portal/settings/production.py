@@ -35,8 +35,9 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                      "LOCATION": env.str("REDIS_CACHE_URL", default=CELERY_BROKER_URL)}}
+# The cache comes from base: REDIS_CACHE_URL (its own Redis, never the broker's database; base
+# refuses that), else files under PORTAL_VAR_DIR/cache shared by this host's web processes. Set
+# REDIS_CACHE_URL when more than one host serves the site, or login rate limits hold per host.
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
