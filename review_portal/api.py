@@ -1,14 +1,20 @@
-"""API cross-cutting pieces: the exception handler that turns domain errors into JSON."""
+"""API cross-cutting pieces: the exception handler that turns domain errors into JSON, and the
+404 / 500 handlers that answer JSON under /api/."""
+
+import sys
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
+from django.views.defaults import server_error as server_error_page
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from review_portal.errors import ApplicationError
+from review_portal.middleware import RETRY_AFTER_SECONDS, log_outage, outage_of, outage_response
 
 
 def parse_input(serializer_class, request, **kwargs) -> dict:
@@ -35,7 +41,27 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+def server_error(request):
+    """handler500. Django calls it while the exception is being handled, so sys.exc_info() says
+    what failed: an unreachable database or queue is a 503 (the middleware's answer, for errors
+    raised outside a view), anything else a 500, as JSON under /api/, the plain page elsewhere."""
+    response = outage_response(request, sys.exc_info()[1])
+    if response is not None:
+        return response
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+    return server_error_page(request)
+
+
 def exception_handler(exc, context):
+    outage = outage_of(exc)
+    if outage is not None:  # the database or the queue is unreachable: 503, try again later
+        code, detail = outage
+        log_outage(context["request"], exc)
+        set_rollback()
+        return Response({"detail": detail, "code": code}, status=503,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS),
+                                 "Cache-Control": "no-store"})
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:

@@ -11,6 +11,7 @@ from evaluations.api import EndpointView, RunViewSet, SuiteViewSet
 from notifications.api import NotificationViewSet
 from partners import api as partner_api
 from partners import tracking_api
+from review_portal import health
 from reviews import api as review_api
 from submissions import views
 from submissions.api import (
@@ -21,6 +22,7 @@ from submissions.api import (
 )
 
 handler404 = "review_portal.api.not_found"
+handler500 = "review_portal.api.server_error"
 
 router = DefaultRouter()
 router.register("models", FrontierModelViewSet, basename="api-model")
@@ -61,6 +63,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Probes for the load balancer and the orchestrator: no login, no second factor, no session.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", views.home, name="home"),
     path("models/", views.model_list, name="model_list"),
     path("models/new/", views.model_create, name="model_create"),
