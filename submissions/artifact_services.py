@@ -1,8 +1,12 @@
 """Confidential artifacts: checked by content, encrypted at rest, read only through a service
 that records every download."""
 
+import errno
 import hashlib
 import json
+import logging
+import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -30,6 +34,13 @@ ALLOWED_TYPES = {
     "csv": "text/csv",
 }
 TEXT_EXTENSIONS = {"txt", "md", "json", "csv"}
+
+logger = logging.getLogger(__name__)
+
+# A write that failed for want of space is a 507 (Insufficient Storage: retrying will not help
+# until someone frees space); any other storage failure (read-only or missing volume, I/O error)
+# is a 503 (the storage is unavailable, the request itself was fine).
+STORAGE_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def sanitise_filename(name: str) -> str:
@@ -83,8 +94,47 @@ def _storage_root() -> Path:
     return Path(settings.PRIVATE_MEDIA_ROOT)
 
 
+def _write_atomically(path: Path, payload: bytes) -> None:
+    """Write `payload` to `path` whole or not at all: into a temporary file in the same folder,
+    flushed to disk, then renamed over `path` (a rename within a folder is atomic). A failure
+    removes the temporary file and becomes an ApplicationError the page and the API show."""
+    temporary: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-",
+                                                 suffix=".tmp")  # created 0600
+        with open(descriptor, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        temporary = None
+        # The rename itself must reach the disk before the row that points at it commits.
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        logger.error("Could not store an artifact in %s: %s", path.parent, exc)
+        if exc.errno in STORAGE_FULL_ERRNOS:
+            raise ApplicationError("The portal's file storage is full, so the file was not "
+                                   "saved and nothing was recorded. Try again later, or tell "
+                                   "the program office if this keeps happening.",
+                                   status=507, code="storage_full") from exc
+        raise ApplicationError("The portal could not write the file to its storage, so it was "
+                               "not saved and nothing was recorded. Try again later.",
+                               status=503, code="storage_unavailable") from exc
+
+
 def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
                     uploaded_file) -> Artifact:
+    """Check, encrypt and store an upload, then record it. Never leaves a file without its row or
+    a row without its file: the file is written (atomically) before the transaction and removed
+    if anything after it fails, the commit included. Callers run it outside a transaction, as
+    the page and the API do: the rollback of an enclosing one would leave the file behind."""
     if not model_is_developer(user=actor, model=review_request.model):
         raise PermissionDenied("Only the developer organisation uploads artifacts.")
     if review_request.status not in OPEN_STATES:
@@ -111,10 +161,8 @@ def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
 
     relative = f"artifacts/{uuid.uuid4().hex}.bin"
     path = _storage_root() / relative
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_bytes(encrypt_bytes(data))
-    path.chmod(0o600)
     try:
+        _write_atomically(path, encrypt_bytes(data))
         with transaction.atomic():
             # Re-check under a lock: the caller's copy may predate a withdrawal or determination
             # that committed since, and a closed request must not gain material.
