@@ -6,6 +6,7 @@ one) reaches handler500 (review_portal.api.server_error), which answers the same
 """
 
 import logging
+import sqlite3
 
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
@@ -33,8 +34,18 @@ def is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def _is_sqlite_mistake(exc: BaseException) -> bool:
+    # SQLite reports a missing table or a syntax error as an OperationalError too: a bug or an
+    # unmigrated database, not an outage.
+    cause = exc.__cause__
+    return isinstance(cause, sqlite3.OperationalError) and (
+        str(cause).startswith("no such ") or "syntax error" in str(cause))
+
+
 def outage_of(exc: BaseException | None) -> tuple[str, str] | None:
     """(code, detail) when `exc` says a backing service is unreachable, else None."""
+    if exc is None or _is_sqlite_mistake(exc):
+        return None
     for types, code, detail in OUTAGES:
         if isinstance(exc, types):
             return code, f"{detail} Try again in a minute."

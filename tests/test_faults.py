@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.urls import reverse
 from kombu.exceptions import OperationalError as QueueOperationalError
 from rest_framework.request import Request
@@ -213,6 +213,17 @@ def test_the_api_exception_handler_answers_an_unreachable_queue_with_503(queue_e
     assert response.status_code == 503
     assert response.data["code"] == "queue_unavailable"
     assert response["Retry-After"] == "30"
+
+
+def test_a_missing_table_is_a_bug_not_an_outage(db, rf):
+    with pytest.raises(DatabaseError) as raised:  # OperationalError on SQLite
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_here")
+    try:
+        raise raised.value
+    except DatabaseError:
+        response = server_error(rf.get("/api/v1/models/"))
+    assert response.status_code == 500
 
 
 def test_any_other_server_error_is_json_under_the_api_and_the_page_elsewhere(rf):
