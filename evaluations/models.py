@@ -116,6 +116,7 @@ class EvaluationRun(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     request = models.ForeignKey("submissions.ReviewRequest", on_delete=models.PROTECT,
                                 related_name="evaluation_runs")
@@ -143,9 +144,19 @@ class EvaluationRun(models.Model):
     inspect_version = models.CharField(max_length=50, blank=True)
     model_identity = models.CharField(max_length=300)
     parameters = models.JSONField(default=dict, blank=True)
+    # A reviewer asked for another run while one of the same suite was active.
+    is_repeat = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One active run per request and suite version, unless asked for as a repeat: the
+            # backstop for run_start's check under concurrency.
+            models.UniqueConstraint(
+                fields=["request", "suite_version"],
+                condition=models.Q(status__in=["queued", "running"], is_repeat=False),
+                name="one_active_run_per_suite_version"),
+        ]
 
     def __str__(self) -> str:
         return f"Run #{self.pk} of {self.suite_version}"

@@ -28,7 +28,7 @@ from evaluations.models import (
     SuiteVersion,
 )
 from review_portal.crypto import decrypt_bytes, encrypt_bytes
-from review_portal.errors import ApplicationError, TransitionNotAllowed
+from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
 from submissions.models import FrontierModel, ReviewRequest
 from submissions.selectors import model_is_developer
 
@@ -261,9 +261,23 @@ def _active_assignment_filter() -> dict:
 
 @transaction.atomic
 def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
-              actor: User) -> EvaluationRun:
+              actor: User, repeat: bool = False) -> EvaluationRun:
+    """Queue a run of the suite against the model. While one is queued or running for the same
+    request and suite version, another is refused unless `repeat` is asked for explicitly (a
+    double click, a retried request or 20 at once start one run)."""
     if not (role_of(actor) == Membership.Role.REVIEWER and _is_assigned(actor, review_request)):
         raise PermissionDenied("Only a reviewer assigned to this request starts evaluations.")
+    # Serialise starts on the request: the check below then sees every committed run, and the
+    # partial unique constraint is the backstop.
+    review_request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
+    active = EvaluationRun.objects.filter(
+        request=review_request, suite_version=suite_version,
+        status__in=EvaluationRun.ACTIVE).order_by("-created_at").first()
+    if active is not None and not repeat:
+        raise ApplicationError(
+            f"Run #{active.pk} of {suite_version} is already {active.get_status_display().lower()}"
+            " for this request. Wait for it, or ask for a repeat to start another.",
+            status=409, code="run_active")
     if review_request.status not in RUNNABLE_STATES:
         raise TransitionNotAllowed("Evaluations run while the request is in review.")
     endpoint = EvaluationEndpoint.objects.filter(model=review_request.model).first()
@@ -286,9 +300,8 @@ def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
     run = EvaluationRun(request=review_request, suite_version=suite_version, started_by=actor,
                         suite_hash=suite_version.content_hash, inspect_version=INSPECT_VERSION,
                         model_identity=spec.identity, parameters=parameters,
-                        samples_total=len(suite_version.items))
-    run.full_clean()
-    run.save()
+                        samples_total=suite_version.item_count, is_repeat=active is not None)
+    save_or_refuse(run)
     audit_record(actor=actor, action="run.started", obj=run,
                  organisation=review_request.model.organisation,
                  data={"request": review_request.pk, "suite": str(suite_version),
@@ -297,10 +310,21 @@ def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
     return run
 
 
-def _enqueue(run_id: int) -> None:
-    from evaluations.tasks import run_evaluation_task
+RUN_TASK = "evaluations.run_evaluation"
 
-    transaction.on_commit(lambda: run_evaluation_task.delay(run_id), robust=True)
+
+def run_ref(run_id: int) -> str:
+    return f"evaluations.evaluationrun:{run_id}"
+
+
+def _enqueue(run_id: int) -> None:
+    """Record the run's job in the outbox, with the caller's transaction. Recovery of a lost
+    message is this module's (runs_reconcile), not the outbox's: a queued run may rightly wait
+    for hours behind others."""
+    from jobs.services import job_enqueue
+
+    job_enqueue(task=RUN_TASK, kwargs={"run_id": run_id}, ref=run_ref(run_id),
+                redeliver_after=None)
 
 
 @transaction.atomic
@@ -310,6 +334,8 @@ def run_cancel(*, run: EvaluationRun, actor: User) -> EvaluationRun:
             or (role == Membership.Role.REVIEWER and _is_assigned(actor, run.request))):
         raise PermissionDenied("Only an assigned reviewer or a program admin cancels a run.")
     run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+    if run.cancel_requested:
+        return run  # asked already: a repeated cancel changes and records nothing
     if run.is_finished:
         raise TransitionNotAllowed(f"The run has already {run.get_status_display().lower()}.")
     run.cancel_requested = True
@@ -499,6 +525,67 @@ def _finish(run_id: int, me: str, attempt: int, *, status: str, error: str = "",
     return True
 
 
+def run_hand_back(*, run_id: int, claimant: str, reason: str) -> bool:
+    """A worker that is stopping gives its running evaluation back at once: the run is queued
+    again for any worker to take over (its next claim starts afresh), and the hand-back does not
+    count as an attempt. The evaluating process sees its claim gone within a heartbeat and
+    cancels Inspect's scope; it writes nothing. Conditional on the claim, so it runs once."""
+    with transaction.atomic():
+        unchanged = EvaluationRun.objects.filter(pk=run_id, status=EvaluationRun.Status.RUNNING,
+                                                 claimed_by=claimant)
+        if not unchanged.update(status=EvaluationRun.Status.QUEUED, claimed_by="",
+                                attempts=F("attempts") - 1, heartbeat_at=timezone.now(),
+                                samples_done=0):
+            return False
+        run = EvaluationRun.objects.select_related("request__model__organisation").get(pk=run_id)
+        audit_record(actor=None, action="run.handed_back", obj=run,
+                     organisation=run.request.model.organisation,
+                     data={"worker": claimant, "reason": reason})
+        _enqueue(run_id)
+    return True
+
+
+def runs_hand_back(*, claimants: list[str], reason: str) -> list[int]:
+    """Hand back every run held by these worker processes ("host:pid")."""
+    run_ids = EvaluationRun.objects.filter(
+        status=EvaluationRun.Status.RUNNING, claimed_by__in=claimants,
+    ).values_list("pk", "claimed_by")
+    return [pk for pk, claimant in list(run_ids)
+            if run_hand_back(run_id=pk, claimant=claimant, reason=reason)]
+
+
+def runs_reclaim_orphans() -> list[int]:
+    """At a worker's start: runs still `running` under a process of this host that no longer
+    exists (a worker killed with SIGKILL, a machine restarted) are handed back at once, without
+    waiting for the heartbeat to go stale or for beat."""
+    host = socket.gethostname()
+    orphans = []
+    for run in EvaluationRun.objects.filter(status=EvaluationRun.Status.RUNNING,
+                                            claimed_by__startswith=f"{host}:"):
+        if _claimant_gone(run):
+            orphans.append(run)
+    return [run.pk for run in orphans
+            if run_hand_back(run_id=run.pk, claimant=run.claimed_by,
+                             reason="its worker process was gone when a worker started")]
+
+
+# A queued run whose job was published this long ago, while the evaluations queue is empty and
+# nothing runs it, lost its message (a broker restarted without persistence, a consumer killed).
+LOST_MESSAGE_AFTER = timedelta(seconds=60)
+
+
+def _evaluations_queue_depth() -> int | None:
+    from review_portal.celery_app import app
+
+    queue = app.amqp.queues[settings.EVALUATIONS_QUEUE]
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            return queue.bind(conn.default_channel).queue_declare().message_count
+    except Exception:  # the broker is down: we cannot tell, so nothing is republished
+        return None
+
+
 def runs_reconcile() -> dict:
     """The sweep: a running run whose worker died is queued again (or failed after too many
     attempts, or closed as cancelled if a cancel was requested); a queued run whose job was lost
@@ -539,16 +626,29 @@ def runs_reconcile() -> dict:
                 audit_record(actor=None, action="run.reconciled", obj=run,
                              organisation=run.request.model.organisation,
                              data={"attempts": run.attempts, "outcome": str(outcome)})
-    # A queued job that no worker picked up for an hour was probably lost with a broker: enqueue
-    # it again, at most once an hour, so that a job waiting behind long evaluations is not
-    # duplicated in the broker at every sweep.
-    lost = now - timedelta(hours=1)
+    # A queued run whose job is still waiting in the outbox needs nothing: the relay publishes
+    # it within seconds of the broker taking messages. One whose job was published but whose
+    # message is gone is published again: the run is queued, its job published a while ago, and
+    # the evaluations queue holds nothing (a message waiting behind long evaluations would be
+    # counted there). heartbeat_at of a queued run is when it was last enqueued.
+    from jobs.models import OutboxMessage
+
+    lost = now - LOST_MESSAGE_AFTER
     waiting = Q(heartbeat_at__isnull=True, created_at__lt=lost) | Q(heartbeat_at__lt=lost)
-    for run_id in EvaluationRun.objects.filter(
-            waiting, status=EvaluationRun.Status.QUEUED).values_list("pk", flat=True):
-        if EvaluationRun.objects.filter(waiting, pk=run_id,
-                                        status=EvaluationRun.Status.QUEUED).update(
-                heartbeat_at=now):
-            _enqueue(run_id)
-            requeued.append(run_id)
+    candidates = list(EvaluationRun.objects.filter(
+        waiting, status=EvaluationRun.Status.QUEUED, cancel_requested=False,
+    ).values_list("pk", flat=True))
+    if candidates:
+        unpublished = set(OutboxMessage.objects.filter(
+            ref__in=[run_ref(pk) for pk in candidates],
+            state=OutboxMessage.State.WAITING).values_list("ref", flat=True))
+        candidates = [pk for pk in candidates if run_ref(pk) not in unpublished]
+    if candidates and _evaluations_queue_depth() == 0:
+        for run_id in candidates:
+            with transaction.atomic():
+                if EvaluationRun.objects.filter(waiting, pk=run_id,
+                                                status=EvaluationRun.Status.QUEUED).update(
+                        heartbeat_at=now):
+                    _enqueue(run_id)
+                    requeued.append(run_id)
     return {"requeued": requeued, "failed": failed}

@@ -55,15 +55,13 @@ def notify(*, users: Iterable[User], kind: str, obj, title: str, body: str = "",
     ).values_list("user_id", flat=True))
     immediate = [row.pk for row in created_rows if row.user_id not in digest_users]
     if immediate:
-        from notifications.tasks import send_notification_task
+        from jobs.services import job_enqueue
 
-        def enqueue():
-            for pk in immediate:
-                send_notification_task.delay(pk)
-
-        # robust: the change is committed; a broker hiccup is logged and the digest job
-        # picks the unsent rows up later (LOST_AFTER).
-        transaction.on_commit(enqueue, robust=True)
+        # In the caller's transaction, published after it commits (and retried until the broker
+        # takes it); the digest job is the second net for a row never emailed (LOST_AFTER).
+        for pk in immediate:
+            job_enqueue(task="notifications.send_notification",
+                        kwargs={"notification_id": pk}, ref=f"notifications.notification:{pk}")
     return created_rows
 
 
@@ -150,15 +148,20 @@ def grant_mark_used(*, grant_id: int) -> None:
 
 
 def grant_mark_used_later(*, grant_id: int) -> None:
-    """For the token-introspection endpoint, whose budget is two queries: no SQL here. The use
-    is recorded by a worker after the commit, at most once per USAGE_RESOLUTION per grant (the
-    cache key is the throttle; losing it only costs an extra upsert)."""
-    if not cache.add(f"notifications:grant-used:{grant_id}", 1,
-                     timeout=int(USAGE_RESOLUTION.total_seconds())):
+    """For the token-introspection endpoint: the use is recorded by a worker, at most once per
+    USAGE_RESOLUTION per grant. The cache key is the throttle, so most calls cost no SQL; when
+    the throttle lets one through, the job is one outbox row. A cache that is down (or lost the
+    key) only costs an extra upsert: the use is still recorded, the answer never fails."""
+    try:
+        first = cache.add(f"notifications:grant-used:{grant_id}", 1,
+                          timeout=int(USAGE_RESOLUTION.total_seconds()))
+    except Exception:  # the cache is unreachable: record the use anyway
+        first = True
+    if first is False:
         return
-    from notifications.tasks import grant_mark_used_task
+    from jobs.services import job_enqueue
 
-    transaction.on_commit(lambda: grant_mark_used_task.delay(grant_id), robust=True)
+    job_enqueue(task="notifications.grant_mark_used", kwargs={"grant_id": grant_id})
 
 
 def granted_model_viewed(*, organisation_id: int, model_id: int) -> None:

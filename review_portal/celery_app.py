@@ -12,6 +12,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.include = ["review_portal.tasks"]
 
+# Worker start and stop: the outbox relay and presence, hand-backs and orphan reclaims.
+from evaluations import worker as _evaluation_worker  # noqa: E402,F401
+from jobs import worker as _jobs_worker  # noqa: E402,F401
+
 app.conf.beat_schedule = {
     "windows-check-rules": {
         "task": "submissions.windows_check_rules",

@@ -6,7 +6,6 @@ new status, plus a link. Confidential content stays behind the portal's login.
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 
 
@@ -30,10 +29,9 @@ def enqueue_email(template: str, *, to: list[str], context: dict) -> None:
     if not recipients:
         return
     subject, text, html = render_email(template, context)
-    from review_portal.tasks import send_email
+    from jobs.services import job_enqueue
 
-    # robust: the change is committed already; a broker hiccup is logged, not shown as an error.
-    transaction.on_commit(
-        lambda: send_email.delay(to=recipients, subject=subject, text=text, html=html),
-        robust=True,
-    )
+    # In the caller's transaction: the email exists exactly when the change does, and a broker
+    # outage delays it without losing it.
+    job_enqueue(task="portal.send_email",
+                kwargs={"to": recipients, "subject": subject, "text": text, "html": html})

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "reviews",
     "partners",
     "notifications",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -280,6 +281,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "review_portal.broker:Transport"
     for _folder in ("queue", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+# A queue per kind of work, each with its own workers: an evaluation takes minutes to hours and
+# holds a prefork process; emails, notifications, sweeps and reconcile must never wait behind it.
+EVALUATIONS_QUEUE = "evaluations"
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"evaluations.run_evaluation": {"queue": EVALUATIONS_QUEUE}}
+# Publishing never waits long for an unreachable broker: the outbox retries (jobs.relay).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 2, "socket_timeout": 10})
+CELERY_BEAT_SCHEDULER = "jobs.beat:RecordingScheduler"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"

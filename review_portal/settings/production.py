@@ -23,7 +23,8 @@ ALLOWED_HOSTS = _required_list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0, maximum=3600)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600, "socket_connect_timeout": 2,
+                                   "socket_timeout": 10}
 PORTAL_ENCRYPTION_KEYS = _required_list("PORTAL_ENCRYPTION_KEYS")
 for _key in PORTAL_ENCRYPTION_KEYS:  # fail at start, not at the first upload
     try:

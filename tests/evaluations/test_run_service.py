@@ -62,7 +62,8 @@ def ready(in_review, small_suite, log_root):
 
 def make_run(world, version, **fields) -> EvaluationRun:
     """A run row as run_start writes it, without enqueueing it (in transactional tests an
-    enqueued job would run at once, eagerly)."""
+    enqueued job would run at once, eagerly). Marked a repeat, so a test may hold several
+    active runs of one suite."""
     endpoint = world.model.evaluation_endpoint
     row = {
         "request": world.request, "suite_version": version, "started_by": world.reviewer,
@@ -72,6 +73,7 @@ def make_run(world, version, **fields) -> EvaluationRun:
         "parameters": {"max_samples": 4, "time_limit": 60, "timeout": 5, "max_retries": 0,
                        "solver": version.solver, "scorer": version.scorer,
                        "endpoint_kind": endpoint.kind},
+        "is_repeat": True,
     }
     return EvaluationRun.objects.create(**{**row, **fields})
 
