@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run the portal with demo data: web server, a real Celery worker and beat.
-# Embedded default: SQLite and a filesystem broker (no servers). With DATABASE_URL and
+# Embedded default: SQLite and a file broker (no servers; review_portal/broker.py). With DATABASE_URL and
 # CELERY_BROKER_URL (redis://...) set, the same command runs on PostgreSQL and Redis.
 #   scripts/run.sh            run until Ctrl-C
 #   scripts/run.sh --smoke    boot, check the login page and the worker, then exit 0
@@ -25,9 +25,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-# Prefork pool: each evaluation (issue 3) needs its own process.
-.venv/bin/celery -A review_portal worker --pool=prefork --concurrency=2 --loglevel=INFO \
-  >"$VAR/logs/worker.log" 2>&1 & pids+=($!)
+# A worker per queue, so a long evaluation never delays an email. Prefork: each evaluation
+# needs its own process. Both run the outbox relay.
+.venv/bin/celery -A review_portal worker -Q evaluations --pool=prefork --concurrency=2 \
+  -n evaluations@%h --loglevel=INFO >"$VAR/logs/worker-evaluations.log" 2>&1 & pids+=($!)
+.venv/bin/celery -A review_portal worker -Q default --pool=prefork --concurrency=2 \
+  -n default@%h --loglevel=INFO >"$VAR/logs/worker.log" 2>&1 & pids+=($!)
 .venv/bin/celery -A review_portal beat --loglevel=INFO \
   --schedule="$VAR/celerybeat-schedule" >"$VAR/logs/beat.log" 2>&1 & pids+=($!)
 $PY manage.py runserver "127.0.0.1:$PORT" --noreload >"$VAR/logs/web.log" 2>&1 & pids+=($!)
@@ -40,6 +43,15 @@ done
 if [ "$SMOKE" = 1 ]; then
   curl -fsS "http://127.0.0.1:$PORT/accounts/login/" | grep -q 'name="password"' \
     || { echo "smoke: the login page did not render"; cat "$VAR/logs/web.log"; exit 1; }
+  curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null \
+    || { echo "smoke: /readyz did not answer 200"; curl -sS "http://127.0.0.1:$PORT/readyz"; exit 1; }
+  # Control calls (fanout broadcast and replies) reach both workers.
+  for _ in $(seq 1 30); do
+    n=$(.venv/bin/celery -A review_portal inspect ping -t 3 2>/dev/null | grep -c "pong" || true)
+    [ "$n" = "2" ] && break
+    sleep 1
+  done
+  [ "$n" = "2" ] || { echo "smoke: $n of 2 workers answered inspect ping"; exit 1; }
   .venv/bin/celery -A review_portal call submissions.windows_check_rules >/dev/null
   for _ in $(seq 1 60); do
     grep -q "windows_check_rules.*succeeded" "$VAR/logs/worker.log" && break
@@ -58,7 +70,7 @@ from evaluations.models import EvaluationRun as R
 runs = list(R.objects.all())
 assert runs and all(r.status == 'succeeded' for r in runs), [(r.pk, r.status, r.error) for r in runs]
 print('smoke: demo evaluations', ', '.join(f'#{r.pk} {r.metrics[\"overall\"][\"accuracy\"]:.2f}' for r in runs))
-" || { echo "smoke: the demo evaluations did not succeed"; tail -50 "$VAR/logs/worker.log"; exit 1; }
+" || { echo "smoke: the demo evaluations did not succeed"; tail -50 "$VAR/logs/worker-evaluations.log"; exit 1; }
   echo "smoke: login page served on :$PORT and the worker ran a task"
   exit 0
 fi
