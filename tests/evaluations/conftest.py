@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from evaluations import services
@@ -62,20 +63,35 @@ def _database_url() -> str:
 
 
 class Worker:
-    def __init__(self, tmp_path: Path, env: dict):
+    """A real `celery worker` process. By default it consumes both queues with one process;
+    tests of queue separation start one per queue."""
+
+    def __init__(self, tmp_path: Path, env: dict, queues: str = "evaluations,default",
+                 concurrency: int = 1):
         self.tmp_path = tmp_path
         self.env = env
+        self.queues = queues
+        self.concurrency = concurrency
         self.proc: subprocess.Popen | None = None
+        self.name = f"w{time.monotonic_ns()}@%h"
         self.log_file = tmp_path / f"worker-{time.monotonic_ns()}.log"
 
     def start(self):
         self._log = open(self.log_file, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "review_portal", "worker", "--pool=prefork",
-             "--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+             f"--concurrency={self.concurrency}", "-Q", self.queues, "-n", self.name,
+             "--without-gossip", "--without-mingle", "--loglevel=INFO"],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
         return self
+
+    def terminate(self, sig=signal.SIGTERM, *, group: bool = False) -> None:
+        """What a deploy does (SIGTERM to the main process) or a crash (SIGKILL, group)."""
+        if group:
+            os.killpg(self.proc.pid, sig)
+        else:
+            os.kill(self.proc.pid, sig)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -84,6 +100,7 @@ class Worker:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
         self._log.close()
 
     def log(self) -> str:
@@ -111,16 +128,24 @@ def worker_env(tmp_path, settings):
     }
 
 
+def purge_queues() -> None:
+    """Empty both queues on the configured broker (a previous test's jobs must not run)."""
+    with celery_app.connection_for_write() as conn:
+        for name in (settings.EVALUATIONS_QUEUE, settings.CELERY_TASK_DEFAULT_QUEUE):
+            celery_app.amqp.queues[name].bind(conn.default_channel).purge()
+
+
 @pytest.fixture
 def start_worker(tmp_path, worker_env):
     """Start real worker processes on the configured broker; tasks are not run eagerly."""
-    celery_app.control.purge()
+    purge_queues()
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     workers: list[Worker] = []
 
-    def start(**extra_env) -> Worker:
-        worker = Worker(tmp_path, {**worker_env, **extra_env}).start()
+    def start(queues: str = "evaluations,default", concurrency: int = 1, **extra_env) -> Worker:
+        worker = Worker(tmp_path, {**worker_env, **extra_env}, queues=queues,
+                        concurrency=concurrency).start()
         workers.append(worker)
         return worker
 
