@@ -8,6 +8,7 @@ from audit.api import AuditEventViewSet
 from audit.views import audit_list
 from evaluations import views as evaluation_views
 from evaluations.api import EndpointView, RunViewSet, SuiteViewSet
+from jobs.api import QueueHealthView
 from notifications.api import NotificationViewSet
 from partners import api as partner_api
 from partners import tracking_api
@@ -58,6 +59,7 @@ api_v1 = [
          name="api-windows-overview"),
     path("windows/<int:pk>/token/", tracking_api.WindowTokenView.as_view(),
          name="api-window-token"),
+    path("jobs/health/", QueueHealthView.as_view(), name="api-queue-health"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -85,6 +87,7 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("inbox/", include("notifications.urls")),
     path("audit/", audit_list, name="audit_list"),
+    path("jobs/", include("jobs.urls")),
     path("", include("reviews.urls")),
     path("suites/", evaluation_views.suite_list, name="suite_list"),
     path("requests/<int:pk>/evaluation/", evaluation_views.request_evaluation,

@@ -1,0 +1,61 @@
+"""The background jobs report as JSON: the same fields as the page (jobs.selectors)."""
+
+from rest_framework import serializers
+
+
+class WorkerHealthSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Celery's node name")
+    hostname = serializers.CharField()
+    queues = serializers.ListField(child=serializers.CharField())
+    concurrency = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    seen_at = serializers.DateTimeField(help_text="When the worker last said it was alive")
+    stopped_at = serializers.DateTimeField(allow_null=True,
+                                           help_text="Set when it shut down cleanly")
+    seen_seconds_ago = serializers.IntegerField()
+    alive = serializers.BooleanField(help_text="Seen within 20 s and not stopped")
+    status = serializers.CharField()
+
+
+class QueueHealthSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    depth = serializers.IntegerField(allow_null=True,
+                                     help_text="Messages waiting in the broker; null when it "
+                                               "did not answer")
+    depth_error = serializers.CharField(help_text="Why depth is null")
+    live_workers = serializers.IntegerField(help_text="Live workers consuming the queue")
+
+
+class OutboxHealthSerializer(serializers.Serializer):
+    waiting = serializers.IntegerField(help_text="Jobs not yet handed to the broker")
+    oldest_waiting_at = serializers.DateTimeField(allow_null=True)
+    oldest_waiting_seconds = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField(help_text="The newest reason a waiting job was not "
+                                                 "taken")
+    failed_last_24h = serializers.IntegerField()
+
+
+class BeatHealthSerializer(serializers.Serializer):
+    last_tick_at = serializers.DateTimeField(allow_null=True)
+    seconds_ago = serializers.IntegerField(allow_null=True)
+    stale = serializers.BooleanField(help_text="No tick for more than 60 s, or never seen")
+    status = serializers.CharField()
+
+
+class QueuedRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    age_seconds = serializers.IntegerField()
+
+
+class QueueHealthReportSerializer(serializers.Serializer):
+    checked_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["OK", "Needs attention"])
+    problems = serializers.ListField(child=serializers.CharField(),
+                                     help_text="What needs attention, in sentences")
+    workers = WorkerHealthSerializer(many=True)
+    queues = QueueHealthSerializer(many=True)
+    outbox = OutboxHealthSerializer()
+    beat = BeatHealthSerializer()
+    oldest_queued_run = QueuedRunSerializer(allow_null=True)
+    last_email_sent_at = serializers.DateTimeField(allow_null=True)
