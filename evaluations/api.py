@@ -60,6 +60,14 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self):
         return selectors.runs_visible_to(self.request.user)
 
+    def list(self, request):
+        """As ListModelMixin's, with the page's queue notices read at once."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        runs = queryset if page is None else page
+        data = RunSerializer.for_runs(runs, context=self.get_serializer_context()).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
     @extend_schema(request=RunStartSerializer, responses=RunSerializer)
     def create(self, request):
         data = parse_input(RunStartSerializer, request)

@@ -13,6 +13,7 @@ from evaluations import selectors, services
 from evaluations.api import log_response
 from evaluations.forms import EndpointForm, RunStartForm, SuiteForm
 from evaluations.models import Capability, EvaluationEndpoint, SuiteVersion
+from jobs.selectors import run_queue_notice
 from review_portal.errors import ApplicationError
 from review_portal.pages import call_service
 from submissions.selectors import model_get_for_user, model_is_developer, request_get_for_user
@@ -105,7 +106,8 @@ def _run_for(user, pk):
 def run_detail(request, pk):
     run = _run_for(request.user, pk)
     return render(request, "evaluations/run_detail.html", {
-        "run": run, "samples": run.samples.all() if run.is_finished else []})
+        "run": run, "samples": run.samples.all() if run.is_finished else [],
+        "queue_notice": run_queue_notice(run=run)})
 
 
 @login_required
