@@ -16,6 +16,7 @@ from evaluations.serializers import (
     BenchmarkSuiteSerializer,
     EndpointSerializer,
     RunSerializer,
+    RunStartedSerializer,
     RunStartSerializer,
     SampleResultSerializer,
     SuiteCreateSerializer,
@@ -68,15 +69,24 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         data = RunSerializer.for_runs(runs, context=self.get_serializer_context()).data
         return Response(data) if page is None else self.get_paginated_response(data)
 
-    @extend_schema(request=RunStartSerializer, responses=RunSerializer)
+    @extend_schema(request=RunStartSerializer, responses={
+        201: RunStartedSerializer,
+        202: OpenApiResponse(RunStartedSerializer, description=(
+            "Recorded, but the job queue is unreachable: the run waits and is queued "
+            "automatically when it answers (queue_state \"waiting\")."))})
     def create(self, request):
         data = parse_input(RunStartSerializer, request)
         review_request = request_get_for_user(user=request.user, pk=data["request"])
         version = get_object_or_404(selectors.suite_versions_visible_to(request.user),
                                     pk=data["suite_version"])
         run = services.run_start(review_request=review_request, suite_version=version,
-                                 actor=request.user)
-        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+                                 actor=request.user, repeat=data["repeat"])
+        # The job was published (or not) when run_start committed: say which, never a false
+        # "queued".
+        waiting = selectors.run_waiting_for_queue(run=run)
+        run.queue_state = "waiting" if waiting else "queued"
+        return Response(RunStartedSerializer(run).data,
+                        status=status.HTTP_202_ACCEPTED if waiting else status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=RunSerializer)
     @action(detail=True, methods=["post"])

@@ -41,6 +41,8 @@ class EndpointForm(forms.Form):
 
 class RunStartForm(forms.Form):
     suite_version = forms.ModelChoiceField(queryset=None)
+    repeat = forms.BooleanField(
+        required=False, label="Run it again even if a run of this suite is queued or running")
 
     def __init__(self, *args, versions=None, **kwargs):
         super().__init__(*args, **kwargs)

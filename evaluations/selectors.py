@@ -56,3 +56,13 @@ def latest_successful_runs(*, review_request: ReviewRequest) -> list[EvaluationR
     for run in runs:
         latest.setdefault(run.suite_version.suite_id, run)
     return list(latest.values())
+
+
+def run_waiting_for_queue(*, run: EvaluationRun) -> bool:
+    """The run's newest job is still in the outbox: the broker has not taken it yet."""
+    from evaluations.services import run_ref
+    from jobs.models import OutboxMessage
+
+    job = OutboxMessage.objects.filter(ref=run_ref(run.pk)).order_by("-id").values_list(
+        "state", flat=True).first()
+    return job == OutboxMessage.State.WAITING

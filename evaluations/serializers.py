@@ -92,6 +92,20 @@ class RunSerializer(serializers.ModelSerializer):
 class RunStartSerializer(serializers.Serializer):
     request = serializers.IntegerField()
     suite_version = serializers.IntegerField()
+    repeat = serializers.BooleanField(
+        default=False, help_text="Start another run even though one of this suite version is "
+                                 "queued or running for the request")
+
+
+class RunStartedSerializer(RunSerializer):
+    queue_state = serializers.ChoiceField(
+        choices=["waiting", "queued"], read_only=True,
+        help_text="waiting: recorded, but the job queue has not taken it yet (it will be "
+                  "handed over automatically); queued: the job queue holds it")
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "queue_state"]
+        read_only_fields = fields
 
 
 class SampleResultSerializer(serializers.ModelSerializer):

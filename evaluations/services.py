@@ -317,14 +317,14 @@ def run_ref(run_id: int) -> str:
     return f"evaluations.evaluationrun:{run_id}"
 
 
-def _enqueue(run_id: int) -> None:
+def _enqueue(run_id: int, *, publish_now: bool = True) -> None:
     """Record the run's job in the outbox, with the caller's transaction. Recovery of a lost
     message is this module's (runs_reconcile), not the outbox's: a queued run may rightly wait
     for hours behind others."""
     from jobs.services import job_enqueue
 
     job_enqueue(task=RUN_TASK, kwargs={"run_id": run_id}, ref=run_ref(run_id),
-                redeliver_after=None)
+                redeliver_after=None, publish_now=publish_now)
 
 
 @transaction.atomic
@@ -525,7 +525,7 @@ def _finish(run_id: int, me: str, attempt: int, *, status: str, error: str = "",
     return True
 
 
-def run_hand_back(*, run_id: int, claimant: str, reason: str) -> bool:
+def run_hand_back(*, run_id: int, claimant: str, reason: str, publish_now: bool = True) -> bool:
     """A worker that is stopping gives its running evaluation back at once: the run is queued
     again for any worker to take over (its next claim starts afresh), and the hand-back does not
     count as an attempt. The evaluating process sees its claim gone within a heartbeat and
@@ -541,17 +541,18 @@ def run_hand_back(*, run_id: int, claimant: str, reason: str) -> bool:
         audit_record(actor=None, action="run.handed_back", obj=run,
                      organisation=run.request.model.organisation,
                      data={"worker": claimant, "reason": reason})
-        _enqueue(run_id)
+        _enqueue(run_id, publish_now=publish_now)
     return True
 
 
 def runs_hand_back(*, claimants: list[str], reason: str) -> list[int]:
-    """Hand back every run held by these worker processes ("host:pid")."""
+    """Hand back every run held by these worker processes ("host:pid"). Called by a worker's
+    main process: the outbox relay publishes the jobs."""
     run_ids = EvaluationRun.objects.filter(
         status=EvaluationRun.Status.RUNNING, claimed_by__in=claimants,
     ).values_list("pk", "claimed_by")
     return [pk for pk, claimant in list(run_ids)
-            if run_hand_back(run_id=pk, claimant=claimant, reason=reason)]
+            if run_hand_back(run_id=pk, claimant=claimant, reason=reason, publish_now=False)]
 
 
 def runs_reclaim_orphans() -> list[int]:
@@ -565,7 +566,7 @@ def runs_reclaim_orphans() -> list[int]:
         if _claimant_gone(run):
             orphans.append(run)
     return [run.pk for run in orphans
-            if run_hand_back(run_id=run.pk, claimant=run.claimed_by,
+            if run_hand_back(run_id=run.pk, claimant=run.claimed_by, publish_now=False,
                              reason="its worker process was gone when a worker started")]
 
 

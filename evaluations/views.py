@@ -86,7 +86,7 @@ def request_evaluation(request, pk):
     if request.method == "POST" and form.is_valid():
         run = call_service(request, None, lambda: services.run_start(
             review_request=review_request, suite_version=form.cleaned_data["suite_version"],
-            actor=request.user))
+            actor=request.user, repeat=form.cleaned_data["repeat"]))
         if run:
             return redirect("run_detail", pk=run.pk)
     runs = selectors.runs_visible_to(request.user).filter(request=review_request)

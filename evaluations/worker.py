@@ -38,9 +38,12 @@ def _reclaim_orphans(sender=None, **_):
 def _hand_back(sig=None, how=None, **_):
     if not _consumes["evaluations"]:
         return
-    from evaluations.services import runs_hand_back
-    from jobs.worker import pool_processes
+    from django.conf import settings
 
+    from evaluations.services import runs_hand_back
+    from jobs.worker import pool_processes, stop_consuming
+
+    stop_consuming(settings.EVALUATIONS_QUEUE)
     host = socket.gethostname()
     claimants = [f"{host}:{pid}" for pid in pool_processes()]
     try:

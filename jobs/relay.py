@@ -30,17 +30,19 @@ class Relay(threading.Thread):
         self.poll = poll
         self.presence = presence
         self.stopping = threading.Event()
+        self.draining = threading.Event()
         self.passes = 0
 
     def run(self) -> None:
         from jobs.services import outbox_redeliver_lost, outbox_relay_once, presence_beat
 
         last_sweep = last_presence = 0.0
-        while not self.stopping.is_set():
+        while not self.stopping.is_set() or self.draining.is_set():
             published = 0
             try:
                 close_old_connections()
-                if self.presence and time.monotonic() - last_presence > PRESENCE_SECONDS:
+                if (self.presence and not self.draining.is_set()
+                        and time.monotonic() - last_presence > PRESENCE_SECONDS):
                     presence_beat(**self.presence)
                     last_presence = time.monotonic()
                 published = outbox_relay_once()
@@ -51,8 +53,15 @@ class Relay(threading.Thread):
                 logger.exception("outbox relay pass failed")
                 connection.close()
             self.passes += 1
+            if self.draining.is_set() and not published:
+                break
             self.stopping.wait(0 if published else self.poll)
         connection.close()
 
     def stop(self) -> None:
+        self.stopping.set()
+
+    def drain_and_stop(self) -> None:
+        """Publish what is due now (a worker's hand-backs, written just before), then stop."""
+        self.draining.set()
         self.stopping.set()

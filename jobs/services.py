@@ -47,16 +47,20 @@ def _redeliver_after(task: str) -> int:
 
 
 def job_enqueue(*, task: str, kwargs: dict, ref: str = "",
-                redeliver_after: int | None = _DEFAULT) -> OutboxMessage:  # type: ignore[assignment]
-    """Record the job in the current transaction; publish it after the commit."""
+                redeliver_after: int | None = _DEFAULT,  # type: ignore[assignment]
+                publish_now: bool = True) -> OutboxMessage:
+    """Record the job in the current transaction; publish it after the commit. With
+    publish_now=False the relay publishes it (within a poll): for a worker's main process
+    during shutdown, which must not publish from inside a signal handler."""
     row = OutboxMessage.objects.create(
         task=task, kwargs=kwargs, queue=queue_for(task), ref=ref,
-        available_at=timezone.now() + FAST_PATH_GRACE,
+        available_at=timezone.now() + (FAST_PATH_GRACE if publish_now else timedelta(0)),
         redeliver_after=_redeliver_after(task) if redeliver_after is _DEFAULT
         else redeliver_after)
-    # robust: a failed publish is handled (the row waits for the relay); this only keeps an
-    # unexpected error in an eagerly run task (tests) from undoing what was committed.
-    transaction.on_commit(lambda: outbox_publish(message_id=row.pk), robust=True)
+    if publish_now:
+        # robust: a failed publish is handled (the row waits for the relay); this only keeps
+        # an unexpected error in an eagerly run task (tests) from undoing what was committed.
+        transaction.on_commit(lambda: outbox_publish(message_id=row.pk), robust=True)
     return row
 
 
@@ -70,19 +74,26 @@ def _claim(message_id: int, *, due_only: bool) -> OutboxMessage | None:
     return OutboxMessage.objects.get(pk=message_id)
 
 
-def _send(row: OutboxMessage) -> None:
-    """Publish by name: the web process never imports what only workers run."""
+def _send(row: OutboxMessage, connection=None) -> None:
+    """Publish by name: the web process never imports what only workers run. A connection of
+    its own (or the relay's for its batch), never a pooled one that a broker restart broke."""
     from review_portal.celery_app import app
 
     if app.conf.task_always_eager:  # tests: run the task here, now
         app.loader.import_default_modules()
         app.tasks[row.task].apply_async(kwargs=row.kwargs, task_id=row.task_id)
         return
+    if connection is None:
+        with app.connection_for_write() as own:
+            own.ensure_connection(max_retries=0)
+            app.send_task(row.task, kwargs=row.kwargs, task_id=row.task_id, queue=row.queue,
+                          retry=False, connection=own)
+        return
     app.send_task(row.task, kwargs=row.kwargs, task_id=row.task_id, queue=row.queue,
-                  retry=False)
+                  retry=False, connection=connection)
 
 
-def outbox_publish(*, message_id: int, due_only: bool = False) -> str:
+def outbox_publish(*, message_id: int, due_only: bool = False, connection=None) -> str:
     """Publish one waiting row: "published" when the broker took it, "skipped" when someone
     else has it, "failed" when the broker did not take it (the row stays waiting, with the
     reason, and becomes due again after a short back-off)."""
@@ -99,7 +110,7 @@ def outbox_publish(*, message_id: int, due_only: bool = False) -> str:
         _send(row)
         return "published"
     try:
-        _send(row)
+        _send(row, connection)
     except Exception as exc:  # the broker is unreachable or refused the message
         backoff = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** row.publish_attempts)
         OutboxMessage.objects.filter(pk=row.pk, state=S.WAITING).update(
@@ -119,12 +130,18 @@ def outbox_relay_once(*, limit: int = 200) -> int:
     rest would fail the same way). Returns how many were published."""
     due = list(OutboxMessage.objects.filter(state=S.WAITING, available_at__lte=timezone.now())
                .order_by("available_at", "id").values_list("pk", flat=True)[:limit])
+    if not due:
+        return 0
+    from review_portal.celery_app import app
+
     published = 0
-    for message_id in due:
-        outcome = outbox_publish(message_id=message_id, due_only=True)
-        if outcome == "failed":
-            break
-        published += outcome == "published"
+    with app.connection_for_write() as connection:
+        for message_id in due:
+            outcome = outbox_publish(message_id=message_id, due_only=True,
+                                     connection=connection)
+            if outcome == "failed":
+                break
+            published += outcome == "published"
     return published
 
 
