@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
         "WindowStatusEnum": "submissions.models.AccessWindow.Status",
         "ConflictKindEnum": "reviews.models.ConflictOfInterest.Kind",
         "PolicyRuleKindEnum": "reviews.models.PolicyRule.Kind",
+        "EvaluationRunStatusEnum": "evaluations.models.EvaluationRun.Status",
     },
 }
 
