@@ -34,7 +34,12 @@ class Relay(threading.Thread):
         self.passes = 0
 
     def run(self) -> None:
-        from jobs.services import outbox_redeliver_lost, outbox_relay_once, presence_beat
+        from jobs.services import (
+            outbox_prune,
+            outbox_redeliver_lost,
+            outbox_relay_once,
+            presence_beat,
+        )
 
         last_sweep = last_presence = 0.0
         while not self.stopping.is_set() or self.draining.is_set():
@@ -48,6 +53,7 @@ class Relay(threading.Thread):
                 published = outbox_relay_once()
                 if time.monotonic() - last_sweep > REDELIVER_SWEEP_SECONDS:
                     outbox_redeliver_lost()
+                    outbox_prune()
                     last_sweep = time.monotonic()
             except Exception:  # the database is down: keep trying, never die
                 logger.exception("outbox relay pass failed")

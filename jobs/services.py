@@ -42,6 +42,9 @@ def _redeliver_after(task: str) -> int:
     """A job not done long after its hard time limit was lost with its message."""
     from review_portal.celery_app import app
 
+    # The task modules are light (they import services, never Inspect); load them so the
+    # task's own limit is known here too.
+    app.loader.import_default_modules()
     limit = getattr(app.tasks.get(task), "time_limit", None) or settings.CELERY_TASK_TIME_LIMIT
     return int(limit) + 300
 
@@ -165,6 +168,20 @@ def outbox_redeliver_lost() -> list[int]:
     if again or failed:
         logger.warning("outbox: redelivering %s, giving up on %s", again, failed)
     return again
+
+
+KEEP_FINISHED = timedelta(days=7)
+
+
+def outbox_prune(*, batch: int = 1000) -> int:
+    """Delete jobs finished more than KEEP_FINISHED ago (the health page reads the last day;
+    the audit trail, not the outbox, is the record). A batch per call, so a sweep stays short."""
+    cutoff = timezone.now() - KEEP_FINISHED
+    ids = list(OutboxMessage.objects.filter(state__in=[S.DONE, S.FAILED], done_at__lt=cutoff)
+               .values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    return OutboxMessage.objects.filter(pk__in=ids).delete()[0]
 
 
 def outbox_mark_finished(*, task_id: str, succeeded: bool, error: str = "") -> bool:
