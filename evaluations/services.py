@@ -380,13 +380,25 @@ def _claimant_gone(run: EvaluationRun) -> bool:
         return True
     host, _, pid = run.claimed_by.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
+        return not _process_alive(int(pid))
     return False
+
+
+def _process_alive(pid: int) -> bool:
+    """A zombie is dead too: a killed worker's pool processes stay zombies until something reaps
+    them, and in a container without an init nothing may."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != b"Z"
 
 
 def _claim(run_id: int) -> EvaluationRun | None:

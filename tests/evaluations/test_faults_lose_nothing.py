@@ -151,7 +151,7 @@ def test_a_worker_started_after_its_predecessor_was_killed_takes_the_run_over_wi
     taken_at = time.monotonic()
     second = start_worker(queues="evaluations")
     assert wait_for(lambda: AuditEvent.objects.filter(
-        action="run.handed_back", object_id=str(run_id)).exists(), seconds=60), second.log()
+        action="run.handed_back", object_id=str(run_id)).exists(), seconds=120), second.log()
     # Well before the heartbeat goes stale (30 s here) and with no reconcile sweep.
     assert time.monotonic() - taken_at < 30
     assert wait_for(lambda: _finished(run_id), seconds=120), second.log()

@@ -564,3 +564,38 @@ def test_a_task_with_several_epochs_gives_one_row_per_sample_and_epoch():
     metrics, rows = engine.metrics_from_log(log)
     assert [r["sample_id"] for r in rows] == ["a", "a#2"]  # unique per run, as stored
     assert metrics["categories"]["defense"]["accuracy"] == 0.5
+
+
+# --- hand-backs and orphans -------------------------------------------------------------------
+
+def test_a_starting_worker_hands_back_a_run_whose_process_is_a_zombie(ready, small_suite):
+    """A killed worker's pool process stays a zombie until reaped; it holds nothing."""
+    child = subprocess.Popen(["true"])
+    while True:  # exited, not reaped: a zombie
+        with open(f"/proc/{child.pid}/stat", "rb") as stat:
+            if stat.read().rpartition(b")")[2].split()[0] == b"Z":
+                break
+    run = make_run(ready, small_suite, status=EvaluationRun.Status.RUNNING, attempts=1,
+                   claimed_by=f"{socket.gethostname()}:{child.pid}", heartbeat_at=timezone.now())
+    alive = make_run(ready, small_suite, status=EvaluationRun.Status.RUNNING, attempts=1,
+                     claimed_by=f"{socket.gethostname()}:{os.getpid()}",
+                     heartbeat_at=timezone.now())
+    try:
+        handed = services.runs_reclaim_orphans()
+    finally:
+        child.wait()
+    assert handed == [run.pk]
+    run.refresh_from_db()
+    assert (run.status, run.claimed_by, run.attempts) == ("queued", "", 0)
+    assert EvaluationRun.objects.get(pk=alive.pk).status == "running"
+    event = AuditEvent.objects.get(action="run.handed_back", object_id=str(run.pk))
+    assert "gone" in event.data["reason"]
+
+
+def test_a_hand_back_happens_once_and_only_for_the_claim_it_names(ready, small_suite):
+    run = make_run(ready, small_suite, status=EvaluationRun.Status.RUNNING, attempts=1,
+                   claimed_by="host-a:11", heartbeat_at=timezone.now())
+    assert services.run_hand_back(run_id=run.pk, claimant="host-b:11", reason="x") is False
+    assert services.run_hand_back(run_id=run.pk, claimant="host-a:11", reason="x") is True
+    assert services.run_hand_back(run_id=run.pk, claimant="host-a:11", reason="x") is False
+    assert AuditEvent.objects.filter(action="run.handed_back").count() == 1
