@@ -28,7 +28,9 @@ S = OutboxMessage.State
 FAST_PATH_GRACE = timedelta(seconds=5)
 # A publish in progress holds its row for this long; a relay that died mid-publish lets go.
 CLAIM = timedelta(seconds=30)
-MAX_BACKOFF_SECONDS = 5.0
+# A failed publish costs a refused connection: retry often, so work starts soon after the broker
+# returns.
+MAX_BACKOFF_SECONDS = 2.0
 MAX_DELIVERIES = 5
 _DEFAULT = object()
 

@@ -292,6 +292,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 2, "socket_timeout": 10})
 CELERY_BEAT_SCHEDULER = "jobs.beat:RecordingScheduler"
+# Reconnects to a broker that came back within about 2 s (Celery's own backs off to 30 s).
+CELERY_WORKER_CONSUMER = "jobs.consumer:Consumer"
 # Write the schedule file at every tick, so its age tells a healthcheck that beat is alive.
 CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TASK_SERIALIZER = "json"
