@@ -21,11 +21,18 @@ from accounts.selectors import needs_second_factor, role_of
 from audit.services import audit_record
 from partners import selectors
 from partners.models import AccessGrant, CalendarFeed, PartnerProfile
+from review_portal.errors import ApplicationError
 from submissions.models import AccessWindow, FrontierModel
 from submissions.selectors import models_visible_to, windows_visible_to
 
 ENDING_SOON = timedelta(days=3)
 GOVERNMENT, PARTNER = "government", "partner"
+# Dates the overview filters accept. No window predates the program, and the ends of Python's
+# calendar (9999-12-31 plus a day, 0001-01-01 west of UTC) cannot become moments at all: a date
+# outside this range is the caller's mistake (400), never an OverflowError (500).
+FILTER_DATE_MIN, FILTER_DATE_MAX = date(2000, 1, 1), date(2999, 12, 31)
+FILTER_DATE_ERROR = (f"Enter a date between {FILTER_DATE_MIN:%Y-%m-%d} and "
+                     f"{FILTER_DATE_MAX:%Y-%m-%d}.")
 
 
 class State:
@@ -143,13 +150,21 @@ def can_track(user) -> bool:
     return role_of(user) in (Membership.Role.PROGRAM_ADMIN, Membership.Role.DEVELOPER)
 
 
+def filter_date_check(*, field: str, value: date | None) -> None:
+    if value is not None and not FILTER_DATE_MIN <= value <= FILTER_DATE_MAX:
+        raise ApplicationError(f"{field}: {FILTER_DATE_ERROR}", field=field)
+
+
 def windows_overview(*, user, model_id: int | None = None, organisation_id: int | None = None,
                      date_from: date | None = None, date_to: date | None = None,
                      state: str | None = None) -> list[TrackedWindow]:
     """Every window the user may track: program admins all, a developer those of its own
-    models (through the same selectors as the window and grant lists); anyone else 404."""
+    models (through the same selectors as the window and grant lists); anyone else 404.
+    Dates outside FILTER_DATE_MIN..FILTER_DATE_MAX raise ApplicationError (400)."""
     if not can_track(user):
         raise Http404
+    filter_date_check(field="date_from", value=date_from)
+    filter_date_check(field="date_to", value=date_to)
     windows, grants = windows_visible_to(user), selectors.grants_visible_to(user)
     if model_id is not None:
         windows, grants = windows.filter(model_id=model_id), grants.filter(model_id=model_id)

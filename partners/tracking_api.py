@@ -46,7 +46,8 @@ class WindowOverviewView(APIView):
         form = WindowFilterForm(request.query_params)
         if not form.is_valid():
             raise ApplicationError("Invalid filter: " + "; ".join(
-                f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+                f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()),
+                field=next(iter(form.errors)))
         rows = tracking.windows_overview(user=request.user, **form.filters())
         return Response(TrackedWindowSerializer(rows, many=True).data)
 

@@ -4,6 +4,7 @@ render; the rules (who sees what, the states) live there."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,11 +16,17 @@ from partners import tracking
 STATE_CHOICES = [("", "Any state"), *tracking.State.LABELS.items()]
 
 
+DATE_RANGE = [
+    MinValueValidator(tracking.FILTER_DATE_MIN, message=tracking.FILTER_DATE_ERROR),
+    MaxValueValidator(tracking.FILTER_DATE_MAX, message=tracking.FILTER_DATE_ERROR),
+]
+
+
 class WindowFilterForm(forms.Form):
     model = forms.IntegerField(required=False, min_value=1)
     organisation = forms.IntegerField(required=False, min_value=1)
-    date_from = forms.DateField(required=False, label="From")
-    date_to = forms.DateField(required=False, label="To")
+    date_from = forms.DateField(required=False, label="From", validators=DATE_RANGE)
+    date_to = forms.DateField(required=False, label="To", validators=DATE_RANGE)
     state = forms.ChoiceField(required=False, choices=STATE_CHOICES)
 
     def filters(self) -> dict:
