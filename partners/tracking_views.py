@@ -22,9 +22,13 @@ DATE_RANGE = [
 ]
 
 
+# The largest id any database here stores (64-bit); SQLite overflows on a larger lookup.
+MAX_ID = 2**63 - 1
+
+
 class WindowFilterForm(forms.Form):
-    model = forms.IntegerField(required=False, min_value=1)
-    organisation = forms.IntegerField(required=False, min_value=1)
+    model = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    organisation = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     date_from = forms.DateField(required=False, label="From", validators=DATE_RANGE)
     date_to = forms.DateField(required=False, label="To", validators=DATE_RANGE)
     state = forms.ChoiceField(required=False, choices=STATE_CHOICES)
