@@ -32,6 +32,13 @@ def is_government(user) -> bool:
     return role_of(user) in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN)
 
 
+def sees_agency_identities(user) -> bool:
+    """Whether the user may learn which agency reviewer acted (approved, denied). The program
+    promises developers and partners that they never learn who reviewed: they see "the agency".
+    Only the government side (active reviewers, program admins) sees names."""
+    return is_government(user)
+
+
 def needs_second_factor(user) -> bool:
     """Agency and program-office users must hold a TOTP device before any confidential page."""
     from allauth.mfa.utils import is_mfa_enabled

@@ -20,6 +20,7 @@ from partners.serializers import (
     AccessRequestSerializer,
     IntrospectRequestSerializer,
     IntrospectResponseSerializer,
+    PartnerApplySerializer,
     PartnerProfileSerializer,
     TermsAcceptSerializer,
     TermsSerializer,
@@ -44,17 +45,21 @@ class PartnerProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         return selectors.partner_profiles_visible_to(self.request.user)
 
+    def _present(self, profile):
+        return PartnerProfileSerializer(profile, context=self.get_serializer_context()).data
+
+    @extend_schema(request=PartnerApplySerializer, responses=PartnerProfileSerializer)
     def create(self, request):
-        data = parse_input(PartnerProfileSerializer, request)
+        data = parse_input(PartnerApplySerializer, request)
         profile = services.partner_apply(actor=request.user, **data)
-        return Response(PartnerProfileSerializer(profile).data, status=status.HTTP_201_CREATED)
+        return Response(self._present(profile), status=status.HTTP_201_CREATED)
 
     def _transition(self, request, pk, name):
         profile = selectors.partner_profile_get_for_user(user=request.user, pk=pk)
         data = parse_input(ReasonSerializer, request)
         profile = services.partner_transition(profile=profile, actor=request.user, action=name,
                                               reason=data.get("reason", ""))
-        return Response(PartnerProfileSerializer(profile).data)
+        return Response(self._present(profile))
 
     @extend_schema(request=ReasonSerializer, responses=PartnerProfileSerializer)
     @action(detail=True, methods=["post"])
@@ -84,7 +89,9 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return selectors.access_request_get_for_user(user=self.request.user, pk=pk)
 
     def _answer(self, access_request, code=status.HTTP_200_OK):
-        return Response(AccessRequestSerializer(self._get(access_request.pk)).data, status=code)
+        return Response(AccessRequestSerializer(self._get(access_request.pk),
+                                                context=self.get_serializer_context()).data,
+                        status=code)
 
     @extend_schema(request=AccessRequestCreateSerializer, responses=AccessRequestSerializer)
     def create(self, request):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from guardian.shortcuts import get_objects_for_group
 
 from accounts.models import Membership, Organisation, User
-from accounts.selectors import role_of
+from accounts.selectors import role_of, sees_agency_identities
 from partners.models import AccessGrant, AccessRequest, PartnerProfile, TermsVersion
 from submissions.models import AccessWindow, Artifact, FrontierModel
 
@@ -68,6 +68,14 @@ def partner_profiles_visible_to(user) -> QuerySet[PartnerProfile]:
     return qs.none()
 
 
+def sees_partner_details(*, user, profile: PartnerProfile) -> bool:
+    """Contact details, what it protects and the vetting file (justification, status reason)
+    go to program admins and the partner organisation itself. A developer choosing whom to
+    invite (and an agency reviewer) sees the organisation, its sector and its status."""
+    return _role(user) == Membership.Role.PROGRAM_ADMIN or is_partner_member_of(
+        user=user, organisation_id=profile.organisation_id)
+
+
 def partner_profile_get_for_user(*, user, pk) -> PartnerProfile:
     return get_object_or_404(partner_profiles_visible_to(user), pk=pk)
 
@@ -109,6 +117,20 @@ def access_requests_visible_to(user) -> QuerySet[AccessRequest]:
 
 def access_request_get_for_user(*, user, pk) -> AccessRequest:
     return get_object_or_404(access_requests_visible_to(user), pk=pk)
+
+
+AGENCY_LABEL = "The agency"
+
+
+def agency_approver_label(*, user, access_request: AccessRequest) -> str | None:
+    """Who approved for the agency, as `user` may know it: the reviewer's username for the
+    government side, "The agency" for developers and partners; None until the agency approves.
+    """
+    if access_request.agency_approved_by_id is None:
+        return None
+    if sees_agency_identities(user):
+        return access_request.agency_approved_by.username
+    return AGENCY_LABEL
 
 
 def government_window_end(*, model: FrontierModel):

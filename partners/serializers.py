@@ -1,30 +1,80 @@
 """API serializers for partners: they parse and present; the rules are in partners/services.py."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from partners.models import AccessGrant, AccessRequest, PartnerProfile
 
 
-class PartnerProfileSerializer(serializers.ModelSerializer):
-    organisation = serializers.CharField(source="organisation.name", read_only=True)
+def _viewer(serializer):
+    """The user a serializer answers; None (sees the least) when no request is in context."""
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+PARTNER_DETAILS_NOTE = "Null unless you are a program admin or a member of this organisation."
+
+
+def _partner_detail(help_text: str):
+    return serializers.CharField(read_only=True, allow_null=True,
+                                 help_text=f"{help_text}. {PARTNER_DETAILS_NOTE}")
+
+
+class PartnerApplySerializer(serializers.ModelSerializer):
+    """What a partner organisation sends when it applies."""
 
     class Meta:
         model = PartnerProfile
-        fields = ["id", "organisation", "sector", "protects", "contact_name", "contact_email",
-                  "contact_phone", "justification", "status", "status_reason",
+        fields = ["sector", "protects", "contact_name", "contact_email", "contact_phone",
+                  "justification"]
+
+
+class PartnerProfileSerializer(serializers.ModelSerializer):
+    """A partner organisation as the caller may see it: everyone who sees it gets its name,
+    number, sector and status; contact details, what it protects and its vetting file only
+    program admins and the organisation itself (partners.selectors.sees_partner_details)."""
+
+    DETAILS = ("protects", "contact_name", "contact_email", "contact_phone", "justification",
+               "status_reason")
+
+    organisation = serializers.CharField(source="organisation.name", read_only=True)
+    organisation_id = serializers.IntegerField(
+        read_only=True, help_text="The number a developer invites the organisation with")
+    protects = _partner_detail("What the organisation protects")
+    contact_name = _partner_detail("The organisation's contact")
+    contact_email = _partner_detail("The contact's email")
+    contact_phone = _partner_detail("The contact's phone")
+    justification = _partner_detail("Why it applied")
+    status_reason = _partner_detail("The program office's reason for the status")
+
+    class Meta:
+        model = PartnerProfile
+        fields = ["id", "organisation", "organisation_id", "sector", "protects", "contact_name",
+                  "contact_email", "contact_phone", "justification", "status", "status_reason",
                   "status_changed_at", "created_at"]
-        read_only_fields = ["id", "organisation", "status", "status_reason",
-                            "status_changed_at", "created_at"]
+        read_only_fields = fields
+
+    def to_representation(self, profile):
+        from partners.selectors import sees_partner_details
+
+        data = super().to_representation(profile)
+        if not sees_partner_details(user=_viewer(self), profile=profile):
+            for name in self.DETAILS:
+                data[name] = None
+        return data
 
 
 class AccessRequestSerializer(serializers.ModelSerializer):
     model_label = serializers.CharField(source="model.__str__", read_only=True)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
-    developer_approved_by = serializers.CharField(source="developer_approved_by.username",
-                                                  read_only=True, default=None)
-    agency_approved_by = serializers.CharField(source="agency_approved_by.username",
-                                               read_only=True, default=None)
+    developer_approved_by = serializers.CharField(
+        source="developer_approved_by.username", read_only=True, default=None, allow_null=True,
+        help_text="The developer member who approved; null until the developer approves")
+    agency_approved_by = serializers.SerializerMethodField(
+        help_text='Who approved for the agency: "The agency" for developers and partners (the '
+                  "program never tells them who reviewed), the reviewer's username for program "
+                  "admins and agency reviewers; null until the agency approves")
 
     class Meta:
         model = AccessRequest
@@ -33,6 +83,12 @@ class AccessRequestSerializer(serializers.ModelSerializer):
                   "developer_approved_at", "agency_approved_by", "agency_approved_at",
                   "denial_reason", "reconsidered_at", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_agency_approved_by(self, access_request) -> str | None:
+        from partners.selectors import agency_approver_label
+
+        return agency_approver_label(user=_viewer(self), access_request=access_request)
 
 
 class AccessRequestCreateSerializer(serializers.Serializer):

@@ -26,9 +26,13 @@ class ReasonForm(forms.Form):
 
 @login_required
 def partner_list(request):
+    profiles = list(selectors.partner_profiles_visible_to(request.user))
+    for profile in profiles:
+        profile.details_visible = selectors.sees_partner_details(user=request.user,
+                                                                 profile=profile)
     return render(request, "partners/partner_list.html", {
-        "profiles": selectors.partner_profiles_visible_to(request.user),
-        "is_admin": is_program_admin(request.user), "reason_form": ReasonForm()})
+        "profiles": profiles, "is_admin": is_program_admin(request.user),
+        "reason_form": ReasonForm()})
 
 
 @login_required
@@ -63,6 +67,8 @@ def access_request_detail(request, pk):
         organisation_id=access_request.organisation_id).exists()
     return render(request, "partners/access_request_detail.html", {
         "r": access_request, "actions": actions, "reason_form": ReasonForm(),
+        "agency_approval": selectors.agency_approver_label(user=request.user,
+                                                           access_request=access_request),
         "terms": terms, "terms_accepted": accepted, "is_partner": is_partner,
         "accept_form": AcceptForm(initial={"version": terms.version}) if terms else None})
 
