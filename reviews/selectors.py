@@ -12,7 +12,7 @@ Who sees what:
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -225,7 +225,9 @@ def review_get_for_user(*, user, pk) -> Review:
 
 
 def reviews_for_request(*, user, review_request: ReviewRequest) -> QuerySet[Review]:
-    return reviews_visible_to(user).filter(request=review_request).order_by("submitted_at", "id")
+    # Submitted reviews in order, drafts last: every database (SQLite sorts NULLs first).
+    return reviews_visible_to(user).filter(request=review_request).order_by(
+        F("submitted_at").asc(nulls_last=True), "id")
 
 
 def review_of(*, user, review_request: ReviewRequest) -> Review | None:
