@@ -304,7 +304,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Hard limit only, as a backstop: a soft limit does not reliably stop Inspect (see
-# ../shared/notes/inspect.md); evaluations are bounded by Inspect's own limits and cancellation.
+# docs/inspect-in-celery.md); evaluations are bounded by Inspect's own limits and cancellation.
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,4 +1,4 @@
-"""The Inspect-in-Celery traps of ../shared/notes/inspect.md, each pinned."""
+"""The Inspect-in-Celery traps of docs/inspect-in-celery.md, each pinned."""
 
 import asyncio
 
