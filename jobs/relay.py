@@ -31,7 +31,6 @@ class Relay(threading.Thread):
         self.presence = presence
         self.stopping = threading.Event()
         self.draining = threading.Event()
-        self.passes = 0
 
     def run(self) -> None:
         from jobs.services import (
@@ -58,7 +57,6 @@ class Relay(threading.Thread):
             except Exception:  # the database is down: keep trying, never die
                 logger.exception("outbox relay pass failed")
                 connection.close()
-            self.passes += 1
             if self.draining.is_set() and not published:
                 break
             self.stopping.wait(0 if published else self.poll)
