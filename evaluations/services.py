@@ -588,15 +588,12 @@ LOST_MESSAGE_AFTER = timedelta(seconds=60)
 
 
 def _evaluations_queue_depth() -> int | None:
-    from review_portal.celery_app import app
+    """Messages waiting in the evaluations queue; None when the broker does not answer (then
+    nothing is republished)."""
+    from jobs.selectors import broker_depths
 
-    queue = app.amqp.queues[settings.EVALUATIONS_QUEUE]
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            return queue.bind(conn.default_channel).queue_declare().message_count
-    except Exception:  # the broker is down: we cannot tell, so nothing is republished
-        return None
+    depths, _ = broker_depths([settings.EVALUATIONS_QUEUE])
+    return None if depths is None else depths.get(settings.EVALUATIONS_QUEUE)
 
 
 def runs_reconcile() -> dict:
