@@ -13,12 +13,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     PORT=8000
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them (pyproject.toml pins each one).
+# Dependencies first, so a code change does not reinstall them: every one, transitive ones
+# included, at the version and hashes in requirements.lock (scripts/lock.sh writes it).
 # Then the app's user and the mount points of the named volumes, owned by that user: Docker
 # copies a folder's owner into an empty named volume mounted on it, so the unprivileged
 # processes can write there.
-COPY pyproject.toml ./
-RUN pip install . \
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock \
     && useradd --system --home-dir /var/lib/portal --no-create-home --shell /usr/sbin/nologin \
        portal \
     && mkdir -p /var/lib/portal/private /var/lib/portal/eval-logs \

@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+# The browser tests drive Debian's Chromium (Playwright's own browser download does not work on
+# these machines); install it on first use where we may.
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -q chromium >/dev/null
+fi
 export DJANGO_SETTINGS_MODULE=review_portal.settings.test
 .venv/bin/ruff check .
 .venv/bin/python manage.py makemigrations --check --dry-run -v0
