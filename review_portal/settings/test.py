@@ -42,3 +42,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 ARTIFACT_MAX_BYTES = 64 * 1024
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise expects it
+# --- Static files under a test server ---------------------------------------------------------
+# gunicorn started by a browser test serves static files straight from the apps and static/
+# (no collectstatic into STATIC_ROOT first).
+WHITENOISE_USE_FINDERS = True
