@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and organisations"
+
+    def ready(self):
+        from accounts import sessions  # noqa: F401 - connects the sign-in receiver

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Government sessions end 8 h after sign-in and after 30 min idle (accounts/sessions.py).
+    "accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireSecondFactorMiddleware",
@@ -346,6 +348,16 @@ LOGGING = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# --- Session lifetimes per role (accounts/sessions.py says why) --------------------------------
+# Developers and partners: SESSION_COOKIE_AGE. Government users: an absolute end after sign-in
+# and an idle timeout, within NIST SP 800-63B AAL2's bounds (12 h, 30 min).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300,
+                             maximum=30 * 24 * 3600)
+GOVERNMENT_SESSION_MAX_AGE = env_int("GOVERNMENT_SESSION_MAX_AGE", 8 * 3600, minimum=300,
+                                     maximum=12 * 3600)
+GOVERNMENT_SESSION_IDLE_TIMEOUT = env_int("GOVERNMENT_SESSION_IDLE_TIMEOUT", 30 * 60,
+                                          minimum=60, maximum=30 * 60)
+# ----------------------------------------------------------------------------------------------
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
