@@ -157,8 +157,24 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "accounts.adapters.NoSignupAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Frontier Review Portal"
+MFA_ADAPTER = "accounts.adapters.PortalMFAAdapter"
+# Accept the code of the previous or next 30 s step too: phones and servers drift, and a code
+# typed in its last seconds arrives in the next step. allauth marks a used code in the cache for
+# the whole window, so widening it does not allow a replay.
+MFA_TOTP_TOLERANCE = 1
+# Security keys and passkeys (WebAuthn). A passkey (a key that keeps the credential and checks a
+# PIN or biometric) may sign in on its own; a plain security key is a second factor after the
+# password. The relying party is the host the page was served from (ALLOWED_HOSTS): browsers
+# accept https origins and http://localhost, never a bare IP address such as 127.0.0.1.
+# MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN stays False everywhere: it turns origin checking off, and
+# fido2 already accepts http://localhost.
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+# Agency and program-office users must sign in with a security key or passkey before any
+# confidential page or API call (accounts/middleware.py); on by default in production.
+GOVERNMENT_REQUIRE_WEBAUTHN = env_bool("GOVERNMENT_REQUIRE_WEBAUTHN", False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

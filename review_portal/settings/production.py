@@ -40,6 +40,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # refuses that), else files under PORTAL_VAR_DIR/cache shared by this host's web processes. Set
 # REDIS_CACHE_URL when more than one host serves the site, or login rate limits hold per host.
 
+# Federal staff need phishing-resistant sign-in (OMB M-22-09): a security key or passkey. Set
+# false only for a staged rollout; a government user without a key is sent to register one.
+GOVERNMENT_REQUIRE_WEBAUTHN = env_bool("GOVERNMENT_REQUIRE_WEBAUTHN", True)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # Load balancers and compose probe these over plain HTTP inside the network.
