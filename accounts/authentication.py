@@ -3,7 +3,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
-from accounts.selectors import needs_second_factor
+from accounts.selectors import needs_second_factor, security_key_required
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -27,10 +27,14 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         # The second-factor middleware only sees the session user; a token must not let a
-        # government user who has not enrolled a device around it.
+        # government user who has not enrolled a device around it. A token records no sign-in
+        # method, so when the program requires a security key the rule is that the user holds
+        # one (a token is created on the profile page, which needs a key-signed session then).
         if needs_second_factor(token.user):
             raise exceptions.PermissionDenied(
-                "Set up two-factor authentication before using the portal.")
+                "Register a security key or passkey before using the portal."
+                if security_key_required(token.user)
+                else "Set up two-factor authentication before using the portal.")
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user, token
 

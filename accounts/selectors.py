@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -39,14 +40,47 @@ def sees_agency_identities(user) -> bool:
     return is_government(user)
 
 
+def _is_government_member(user) -> bool:
+    membership = user.membership_or_none
+    return membership is not None and membership.is_government
+
+
+def security_key_required(user) -> bool:
+    """Whether the program requires this user to sign in with a security key or passkey
+    (GOVERNMENT_REQUIRE_WEBAUTHN, for agency and program-office users)."""
+    return settings.GOVERNMENT_REQUIRE_WEBAUTHN and _is_government_member(user)
+
+
 def needs_second_factor(user) -> bool:
-    """Agency and program-office users must hold a TOTP device before any confidential page."""
+    """Agency and program-office users must hold a second factor before any confidential page:
+    a TOTP device or a security key, or a security key (passkey) when the program requires one.
+    Also the rule for API tokens and calendar feeds, which carry no record of how one signed in."""
+    from allauth.mfa.models import Authenticator
     from allauth.mfa.utils import is_mfa_enabled
 
-    membership = user.membership_or_none
-    if membership is None or not membership.is_government:
+    if not _is_government_member(user):
         return False
-    return not is_mfa_enabled(user)
+    types = [Authenticator.Type.WEBAUTHN] if security_key_required(user) else None
+    return not is_mfa_enabled(user, types=types)
+
+
+def signed_in_with_security_key(request) -> bool:
+    """Whether this session's sign-in (or a later confirmation) used a security key or passkey.
+    allauth records every authentication method of the session; a TOTP code or recovery code
+    can be phished, a WebAuthn assertion is bound to this site's origin."""
+    from allauth.account.internal.flows.login import get_authentication_records
+    from allauth.mfa.models import Authenticator
+
+    return any(record.get("method") == "mfa" and record.get("type") == Authenticator.Type.WEBAUTHN
+               for record in get_authentication_records(request, request.user))
+
+
+def security_keys_for_user(*, user: User) -> QuerySet:
+    """The user's security keys and passkeys (allauth's WebAuthn authenticators)."""
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).order_by(
+        "created_at")
 
 
 def api_tokens_for_user(*, user: User) -> QuerySet[ApiToken]:
