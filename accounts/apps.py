@@ -7,3 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import sessions  # noqa: F401 - connects the sign-in receiver
+        from accounts import signals  # noqa: F401 - connects the MFA audit receivers

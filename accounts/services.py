@@ -79,3 +79,19 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
         audit_record(actor=actor, action="api_token.revoked", obj=token,
                      data={"name": token.name})
     return token
+
+
+MFA_AUDIT_NAMES = {"webauthn": "key", "totp": "totp", "recovery_codes": "recovery_codes"}
+
+
+def mfa_change_record(*, user: User, authenticator, change: str, authenticator_id=None) -> None:
+    """Audit a second factor added to or removed from an account (allauth's MFA writes the
+    rows; its signals call this). `change` is "added" or "removed"."""
+    kind = MFA_AUDIT_NAMES.get(authenticator.type, authenticator.type)
+    data = {"type": authenticator.type, "authenticator_id": authenticator.pk or authenticator_id}
+    if authenticator.type == "webauthn":
+        data["name"] = authenticator.data.get("name", "")
+        data["passkey"] = bool(authenticator.wrap().is_passwordless)
+    membership = user.membership_or_none
+    audit_record(actor=user, action=f"mfa.{kind}_{change}", obj=user,
+                 organisation=membership.organisation if membership else None, data=data)
