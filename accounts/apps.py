@@ -6,5 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and organisations"
 
     def ready(self):
-        from accounts import sessions  # noqa: F401 - connects the sign-in receiver
-        from accounts import signals  # noqa: F401 - connects the MFA audit receivers
+        # Connect the receivers: the sign-in's session lifetime, the MFA audit events.
+        from accounts import sessions, signals  # noqa: F401
