@@ -1,4 +1,4 @@
-from accounts.selectors import role_of
+from accounts.policy import role_of
 
 
 def membership(request):

@@ -2,53 +2,14 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts import policy
 from accounts.models import ApiToken, Membership, User
-
-
-def role_of(user) -> str | None:
-    """The user's role, or None for anonymous users and users without an organisation."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    membership = user.membership_or_none
-    return membership.role if membership else None
-
-
-def is_program_admin(user) -> bool:
-    return role_of(user) == Membership.Role.PROGRAM_ADMIN
-
-
-def is_reviewer(user) -> bool:
-    return role_of(user) == Membership.Role.REVIEWER
-
-
-def is_developer(user) -> bool:
-    return role_of(user) == Membership.Role.DEVELOPER
-
-
-def is_government(user) -> bool:
-    """An active agency reviewer or program admin: the side that may see confidential program
-    material (suites, runs, reviews, policies)."""
-    if not (getattr(user, "is_authenticated", False) and user.is_active):
-        return False
-    return role_of(user) in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN)
-
-
-def sees_agency_identities(user) -> bool:
-    """Whether the user may learn which agency reviewer acted (approved, denied). The program
-    promises developers and partners that they never learn who reviewed: they see "the agency".
-    Only the government side (active reviewers, program admins) sees names."""
-    return is_government(user)
-
-
-def _is_government_member(user) -> bool:
-    membership = user.membership_or_none
-    return membership is not None and membership.is_government
 
 
 def security_key_required(user) -> bool:
     """Whether the program requires this user to sign in with a security key or passkey
     (GOVERNMENT_REQUIRE_WEBAUTHN, for agency and program-office users)."""
-    return settings.GOVERNMENT_REQUIRE_WEBAUTHN and _is_government_member(user)
+    return settings.GOVERNMENT_REQUIRE_WEBAUTHN and policy.is_government(user)
 
 
 def needs_second_factor(user) -> bool:
@@ -58,7 +19,7 @@ def needs_second_factor(user) -> bool:
     from allauth.mfa.models import Authenticator
     from allauth.mfa.utils import is_mfa_enabled
 
-    if not _is_government_member(user):
+    if not policy.is_government(user):
         return False
     types = [Authenticator.Type.WEBAUTHN] if security_key_required(user) else None
     return not is_mfa_enabled(user, types=types)

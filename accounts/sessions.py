@@ -23,7 +23,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts.selectors import is_government
+from accounts.policy import is_government
 
 # Session keys: when this sign-in ends (ISO), and when the user was last seen (ISO).
 ENDS_KEY = "portal_session_ends"

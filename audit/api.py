@@ -1,7 +1,7 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, permissions, serializers, viewsets
 
-from accounts.selectors import is_program_admin
+from accounts.policy import is_program_admin
 from audit.models import AuditEvent
 from audit.selectors import AuditEventFilter
 

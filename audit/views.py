@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 
-from accounts.selectors import is_program_admin
+from accounts.policy import is_program_admin
 from audit.selectors import audit_events_filtered
 
 EXPORT_COLUMNS = ["created_at", "actor_label", "action", "object_type", "object_id",

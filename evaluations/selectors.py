@@ -4,29 +4,27 @@ suites and runs; developers never do."""
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts import selectors as accounts_selectors
+from accounts import policy
 from evaluations.models import BenchmarkSuite, EvaluationRun, SuiteVersion
 from submissions.models import FrontierModel, ReviewRequest
-from submissions.selectors import model_get_for_user, model_is_developer, requests_visible_to
-
-is_government = accounts_selectors.is_government
+from submissions.selectors import model_get_for_user, requests_visible_to
 
 
 def suites_visible_to(user) -> QuerySet[BenchmarkSuite]:
-    if not is_government(user):
+    if not policy.is_government(user):
         return BenchmarkSuite.objects.none()
     return BenchmarkSuite.objects.all()
 
 
 def suite_versions_visible_to(user) -> QuerySet[SuiteVersion]:
-    if not is_government(user):
+    if not policy.is_government(user):
         return SuiteVersion.objects.none()
     return SuiteVersion.objects.select_related("suite")
 
 
 def runs_visible_to(user) -> QuerySet[EvaluationRun]:
     """Runs of the requests the user may see, for government users only."""
-    if not is_government(user):
+    if not policy.is_government(user):
         return EvaluationRun.objects.none()
     return EvaluationRun.objects.filter(
         request__in=requests_visible_to(user).values("pk")
@@ -37,7 +35,7 @@ def endpoint_model_get_for_user(*, user, pk) -> FrontierModel:
     """The model whose evaluation endpoint the user may read: its developers and the government
     side that can see the model. Everyone else gets 404."""
     model = model_get_for_user(user=user, pk=pk)
-    if not (model_is_developer(user=user, model=model) or is_government(user)):
+    if not (policy.is_developer_of(user, model) or policy.is_government(user)):
         raise Http404
     return model
 

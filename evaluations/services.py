@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import Membership, User
-from accounts.selectors import role_of
+from accounts import policy
+from accounts.models import User
 from audit.services import audit_record
 from evaluations.models import (
     BenchmarkSuite,
@@ -30,14 +30,13 @@ from evaluations.models import (
 from review_portal.crypto import decrypt_bytes, encrypt_bytes
 from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
 from submissions.models import FrontierModel, ReviewRequest
-from submissions.selectors import model_is_developer
 
 MAX_SUITE_ITEMS = 5000
 RUNNABLE_STATES = (ReviewRequest.Status.IN_REVIEW, ReviewRequest.Status.INFORMATION_REQUESTED)
 
 
 def _require_program_admin(actor: User) -> None:
-    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
+    if not policy.is_program_admin(actor):
         raise PermissionDenied("Only program admins manage benchmark suites.")
 
 
@@ -185,7 +184,7 @@ def endpoint_set(*, model: FrontierModel, actor: User, kind: str, model_name: st
                  simulated_levels: dict | None = None,
                  simulated_latency_ms: int = 0) -> EvaluationEndpoint:
     """Set the model's evaluation endpoint. An omitted api_key keeps the stored one."""
-    if not model_is_developer(user=actor, model=model):
+    if not policy.is_developer_of(actor, model):
         raise PermissionDenied("Only the developer organisation sets its evaluation endpoint.")
     if kind not in EvaluationEndpoint.Kind.values:
         raise ApplicationError("Choose the kind of endpoint.", field="kind")
@@ -247,25 +246,13 @@ def endpoint_model_spec(endpoint: EvaluationEndpoint):
 
 # --- runs -----------------------------------------------------------------------------------
 
-def _is_assigned(actor: User, review_request: ReviewRequest) -> bool:
-    return review_request.assignments.filter(reviewer=actor,
-                                             **_active_assignment_filter()).exists()
-
-
-def _active_assignment_filter() -> dict:
-    from submissions.models import ReviewerAssignment
-
-    fields = {f.name for f in ReviewerAssignment._meta.get_fields()}
-    return {"recused_at__isnull": True} if "recused_at" in fields else {}
-
-
 @transaction.atomic
 def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
               actor: User, repeat: bool = False) -> EvaluationRun:
     """Queue a run of the suite against the model. While one is queued or running for the same
     request and suite version, another is refused unless `repeat` is asked for explicitly (a
     double click, a retried request or 20 at once start one run)."""
-    if not (role_of(actor) == Membership.Role.REVIEWER and _is_assigned(actor, review_request)):
+    if not policy.is_assigned_reviewer(actor, review_request):
         raise PermissionDenied("Only a reviewer assigned to this request starts evaluations.")
     # Serialise starts on the request: the check below then sees every committed run, and the
     # partial unique constraint is the backstop.
@@ -329,9 +316,7 @@ def _enqueue(run_id: int, *, publish_now: bool = True) -> None:
 
 @transaction.atomic
 def run_cancel(*, run: EvaluationRun, actor: User) -> EvaluationRun:
-    role = role_of(actor)
-    if not (role == Membership.Role.PROGRAM_ADMIN
-            or (role == Membership.Role.REVIEWER and _is_assigned(actor, run.request))):
+    if not (policy.is_program_admin(actor) or policy.is_assigned_reviewer(actor, run.request)):
         raise PermissionDenied("Only an assigned reviewer or a program admin cancels a run.")
     run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
     if run.cancel_requested:

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import is_program_admin
+from accounts.policy import is_developer_of, is_government, is_program_admin
 from evaluations import selectors, services
 from evaluations.api import log_response
 from evaluations.forms import EndpointForm, RunStartForm, SuiteForm
@@ -16,11 +16,11 @@ from evaluations.models import Capability, EvaluationEndpoint, SuiteVersion
 from jobs.selectors import run_queue_notice
 from review_portal.errors import ApplicationError
 from review_portal.pages import call_service
-from submissions.selectors import model_get_for_user, model_is_developer, request_get_for_user
+from submissions.selectors import model_get_for_user, request_get_for_user
 
 
 def _require_government(user) -> None:
-    if not selectors.is_government(user):
+    if not is_government(user):
         raise Http404
 
 
@@ -132,7 +132,7 @@ def run_log(request, pk):
 @login_required
 def endpoint_edit(request, model_pk):
     model = model_get_for_user(user=request.user, pk=model_pk)
-    if not model_is_developer(user=request.user, model=model):
+    if not is_developer_of(request.user, model):
         raise PermissionDenied
     endpoint = EvaluationEndpoint.objects.filter(model=model).first()
     initial = {}

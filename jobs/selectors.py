@@ -18,7 +18,7 @@ from django.db.models import Count, Max, Min, Q
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.selectors import is_program_admin
+from accounts.policy import is_program_admin
 from evaluations.models import EvaluationRun
 from evaluations.services import run_ref
 from jobs.models import OutboxMessage, Presence

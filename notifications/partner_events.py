@@ -129,8 +129,8 @@ def _not_yet(kind: str):
 def reminders_send() -> dict[str, list[int]]:
     """The beat job: window starts, ends within 3 days, unused 7 days in. Re-runs harmlessly:
     grants already notified are skipped, and `notify` creates each row once."""
+    from accounts.policy import live_grant_q
     from partners.models import AccessGrant
-    from partners.selectors import live_grant_q
 
     now = timezone.now()
     live = AccessGrant.objects.filter(live_grant_q()).select_related("model", "organisation")

@@ -4,7 +4,6 @@ Each view parses, calls one access helper and one service, and presents. Objects
 not see answer 404 (the same filtered querysets as the pages).
 """
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -12,7 +11,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Organisation
 from partners import selectors, services
 from partners.serializers import (
     AccessGrantSerializer,
@@ -96,22 +94,8 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=AccessRequestCreateSerializer, responses=AccessRequestSerializer)
     def create(self, request):
         data = parse_input(AccessRequestCreateSerializer, request)
-        # Partners cannot see the model through the submissions selectors; the service checks
-        # that it is covered. A developer invites for a model of its own (404 otherwise).
-        if selectors.is_agency(request.user) or request.user.membership_or_none is None:
-            return Response({"detail": "Partners request access; developers invite."},
-                            status=status.HTTP_403_FORBIDDEN)
-        from submissions.models import FrontierModel
-
-        if "organisation" in data:
-            model = model_get_for_user(user=request.user, pk=data["model"])
-            organisation = get_object_or_404(Organisation, pk=data["organisation"],
-                                             kind=Organisation.Kind.PARTNER)
-        else:
-            model = get_object_or_404(FrontierModel, pk=data["model"])
-            organisation = None
-        access_request = services.access_request_create(
-            actor=request.user, model=model, organisation=organisation,
+        access_request = services.access_request_file(
+            actor=request.user, model_id=data["model"], organisation_id=data.get("organisation"),
             starts_at=data["starts_at"], ends_at=data["ends_at"],
             justification=data["justification"])
         return self._answer(access_request, status.HTTP_201_CREATED)

@@ -6,74 +6,27 @@ The permission alone is never enough, so access ends at the window's end even wh
 that removes permissions has not run (fail closed).
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from guardian.shortcuts import get_objects_for_group
 
-from accounts.models import Membership, Organisation, User
-from accounts.selectors import role_of, sees_agency_identities
+from accounts import policy
+from accounts.models import Organisation, User
 from partners.models import AccessGrant, AccessRequest, PartnerProfile, TermsVersion
 from submissions.models import AccessWindow, Artifact, FrontierModel
-
-
-def _active(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def _role(user) -> str | None:
-    return role_of(user) if _active(user) else None
-
-
-def _org_id(user) -> int | None:
-    membership = user.membership_or_none if _active(user) else None
-    return membership.organisation_id if membership else None
-
-
-def is_agency(user) -> bool:
-    return _role(user) in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN)
-
-
-def is_developer_of(*, user, model: FrontierModel) -> bool:
-    return _role(user) == Membership.Role.DEVELOPER and _org_id(user) == model.organisation_id
-
-
-def is_partner_member_of(*, user, organisation_id: int) -> bool:
-    return _role(user) == Membership.Role.PARTNER and _org_id(user) == organisation_id
-
-
-def live_grant_q(prefix: str = "") -> Q:
-    """The condition of a live grant, now. Used by every partner read and by introspection."""
-    now = timezone.now()
-    return Q(**{
-        f"{prefix}starts_at__lte": now,
-        f"{prefix}ends_at__gt": now,
-        f"{prefix}revoked_at__isnull": True,
-        f"{prefix}organisation__partner_profile__status": PartnerProfile.Status.VETTED,
-    })
-
 
 # --- partner organisations ------------------------------------------------------------------
 
 def partner_profiles_visible_to(user) -> QuerySet[PartnerProfile]:
     qs = PartnerProfile.objects.select_related("organisation")
-    role = _role(user)
-    if role in (Membership.Role.PROGRAM_ADMIN, Membership.Role.REVIEWER):
+    if policy.is_government(user):
         return qs
-    if role == Membership.Role.DEVELOPER:
+    if policy.is_developer(user):
         # Developers choose whom to invite among vetted partners.
         return qs.filter(status=PartnerProfile.Status.VETTED)
-    if role == Membership.Role.PARTNER:
-        return qs.filter(organisation_id=_org_id(user))
+    if policy.is_partner(user):
+        return qs.filter(organisation_id=policy.organisation_id_of(user))
     return qs.none()
-
-
-def sees_partner_details(*, user, profile: PartnerProfile) -> bool:
-    """Contact details, what it protects and the vetting file (justification, status reason)
-    go to program admins and the partner organisation itself. A developer choosing whom to
-    invite (and an agency reviewer) sees the organisation, its sector and its status."""
-    return _role(user) == Membership.Role.PROGRAM_ADMIN or is_partner_member_of(
-        user=user, organisation_id=profile.organisation_id)
 
 
 def partner_profile_get_for_user(*, user, pk) -> PartnerProfile:
@@ -92,26 +45,19 @@ def _reviewer_model_ids(user):
     return ReviewerAssignment.objects.filter(reviewer=user).values("request__model_id")
 
 
-def reviewer_is_assigned_to_model(*, user, model: FrontierModel) -> bool:
-    from submissions.models import ReviewerAssignment
-
-    return ReviewerAssignment.objects.filter(reviewer=user, request__model=model).exists()
-
-
 def access_requests_visible_to(user) -> QuerySet[AccessRequest]:
     qs = AccessRequest.objects.select_related(
         "model", "model__organisation", "organisation", "requested_by", "developer_approved_by",
         "agency_approved_by", "denied_by")
-    role = _role(user)
-    if role == Membership.Role.PROGRAM_ADMIN:
+    if policy.is_program_admin(user):
         return qs
-    if role == Membership.Role.REVIEWER:
+    if policy.is_agency_reviewer(user):
         # Reviewers see only what concerns the models of requests assigned to them.
         return qs.filter(model__in=_reviewer_model_ids(user))
-    if role == Membership.Role.DEVELOPER:
-        return qs.filter(model__organisation_id=_org_id(user))
-    if role == Membership.Role.PARTNER:
-        return qs.filter(organisation_id=_org_id(user))
+    if policy.is_developer(user):
+        return qs.filter(model__organisation_id=policy.organisation_id_of(user))
+    if policy.is_partner(user):
+        return qs.filter(organisation_id=policy.organisation_id_of(user))
     return qs.none()
 
 
@@ -128,7 +74,7 @@ def agency_approver_label(*, user, access_request: AccessRequest) -> str | None:
     """
     if access_request.agency_approved_by_id is None:
         return None
-    if sees_agency_identities(user):
+    if policy.sees_agency_identities(user):
         return access_request.agency_approved_by.username
     return AGENCY_LABEL
 
@@ -155,16 +101,15 @@ def grants_visible_to(user) -> QuerySet[AccessGrant]:
     qs = AccessGrant.objects.select_related(
         "model", "model__organisation", "organisation", "organisation__partner_profile",
         "revoked_by")
-    role = _role(user)
-    if role == Membership.Role.PROGRAM_ADMIN:
+    if policy.is_program_admin(user):
         return qs
-    if role == Membership.Role.REVIEWER:
+    if policy.is_agency_reviewer(user):
         # Reviewers see only what concerns the models of requests assigned to them.
         return qs.filter(model__in=_reviewer_model_ids(user))
-    if role == Membership.Role.DEVELOPER:
-        return qs.filter(model__organisation_id=_org_id(user))
-    if role == Membership.Role.PARTNER:
-        return qs.filter(organisation_id=_org_id(user))
+    if policy.is_developer(user):
+        return qs.filter(model__organisation_id=policy.organisation_id_of(user))
+    if policy.is_partner(user):
+        return qs.filter(organisation_id=policy.organisation_id_of(user))
     return qs.none()
 
 
@@ -172,20 +117,15 @@ def grant_get_for_user(*, user, pk) -> AccessGrant:
     return get_object_or_404(grants_visible_to(user), pk=pk)
 
 
-def grant_is_live(grant: AccessGrant) -> bool:
-    now = timezone.now()
-    return (grant.starts_at <= now < grant.ends_at and grant.revoked_at is None
-            and grant.organisation.partner_profile.status == PartnerProfile.Status.VETTED)
-
-
 def models_granted_to(user) -> QuerySet[FrontierModel]:
     """The models a partner may use now: guardian permission AND a live grant."""
-    if _role(user) != Membership.Role.PARTNER:
+    if not policy.is_partner(user):
         return FrontierModel.objects.none()
-    organisation = Organisation.objects.select_related("group").get(pk=_org_id(user))
+    organisation = Organisation.objects.select_related("group").get(
+        pk=policy.organisation_id_of(user))
     permitted = get_objects_for_group(organisation.group, "submissions.view_frontiermodel",
                                       klass=FrontierModel, accept_global_perms=False)
-    live = AccessGrant.objects.filter(live_grant_q(), model=OuterRef("pk"),
+    live = AccessGrant.objects.filter(policy.live_grant_q(), model=OuterRef("pk"),
                                       organisation_id=organisation.pk)
     return permitted.filter(Exists(live)).select_related("organisation")
 
@@ -224,7 +164,7 @@ def requestable_model_get(*, user, pk) -> FrontierModel:
     from submissions.selectors import model_is_covered
 
     model = FrontierModel.objects.filter(pk=pk).first()
-    if model is None or _role(user) != Membership.Role.PARTNER or not model_is_covered(
+    if model is None or not policy.is_partner(user) or not model_is_covered(
             model=model):
         raise Http404
     return model

@@ -32,7 +32,7 @@ class PartnerApplySerializer(serializers.ModelSerializer):
 class PartnerProfileSerializer(serializers.ModelSerializer):
     """A partner organisation as the caller may see it: everyone who sees it gets its name,
     number, sector and status; contact details, what it protects and its vetting file only
-    program admins and the organisation itself (partners.selectors.sees_partner_details)."""
+    program admins and the organisation itself (accounts.policy.sees_partner_details)."""
 
     DETAILS = ("protects", "contact_name", "contact_email", "contact_phone", "justification",
                "status_reason")
@@ -55,10 +55,10 @@ class PartnerProfileSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, profile):
-        from partners.selectors import sees_partner_details
+        from accounts.policy import sees_partner_details
 
         data = super().to_representation(profile)
-        if not sees_partner_details(user=_viewer(self), profile=profile):
+        if not sees_partner_details(_viewer(self), profile):
             for name in self.DETAILS:
                 data[name] = None
         return data
@@ -113,7 +113,7 @@ class AccessGrantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_is_live(self, grant) -> bool:
-        from partners.selectors import grant_is_live
+        from accounts.policy import grant_is_live
 
         return grant_is_live(grant)
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import Membership, Organisation, User
-from accounts.selectors import role_of
+from accounts import policy
+from accounts.models import Organisation, User
 from audit.services import audit_record
 from notifications import partner_events
 from notifications.services import grant_mark_used_later
@@ -55,10 +55,9 @@ def partner_apply(*, actor: User, sector: str, protects: str, contact_name: str,
                   contact_email: str, justification: str,
                   contact_phone: str = "") -> PartnerProfile:
     """A member of a partner organisation applies for it to become a trusted partner."""
-    membership = actor.membership_or_none
-    if membership is None or membership.role != Membership.Role.PARTNER:
+    if not policy.is_partner(actor):
         raise PermissionDenied("Only a member of a partner organisation applies for it.")
-    organisation = membership.organisation
+    organisation = actor.membership.organisation
     if PartnerProfile.objects.filter(organisation=organisation).exists():
         raise ApplicationError("This organisation has applied already.", status=409)
     profile = PartnerProfile(organisation=organisation, sector=sector, protects=protects,
@@ -81,7 +80,7 @@ def partner_transition(*, profile: PartnerProfile, actor: User, action: str,
     Suspension and revocation cut access at once: every partner read checks the vetting status.
     Revocation also ends the organisation's grants for good and removes their permissions.
     """
-    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
+    if not policy.is_program_admin(actor):
         raise PermissionDenied("Only program admins vet partner organisations.")
     if action not in PROFILE_TRANSITIONS:
         raise ApplicationError("Unknown action.")
@@ -132,12 +131,12 @@ def access_request_create(*, actor: User, model: FrontierModel, starts_at, ends_
                           justification: str,
                           organisation: Organisation | None = None) -> AccessRequest:
     """A partner member asks for access, or a developer of the model invites a partner."""
-    invited = selectors.is_developer_of(user=actor, model=model)
+    invited = policy.is_developer_of(actor, model)
     if invited:
         if organisation is None:
             raise ApplicationError("Say which partner organisation you invite.",
                                    field="organisation")
-    elif role_of(actor) == Membership.Role.PARTNER:
+    elif policy.is_partner(actor):
         organisation = actor.membership.organisation
     else:
         raise PermissionDenied("Partners request access; the model's developer may invite.")
@@ -168,14 +167,39 @@ def access_request_create(*, actor: User, model: FrontierModel, starts_at, ends_
     return access_request
 
 
+def access_request_file(*, actor: User, model_id: int, starts_at, ends_at, justification: str,
+                        organisation_id: int | None = None) -> AccessRequest:
+    """File an access request from ids, as the API and commands do: a partner member names a
+    covered model by its number (any other number is 404, so partners cannot probe which
+    uncovered models exist); a developer invites a partner organisation to a model it can see
+    (404 otherwise). The government side files none (403)."""
+    from django.shortcuts import get_object_or_404
+
+    from submissions.selectors import model_get_for_user
+
+    if policy.is_partner(actor) and organisation_id is None:
+        model = selectors.requestable_model_get(user=actor, pk=model_id)
+        organisation = None
+    elif policy.is_developer(actor):
+        model = model_get_for_user(user=actor, pk=model_id)
+        organisation = None if organisation_id is None else get_object_or_404(
+            Organisation, pk=organisation_id, kind=Organisation.Kind.PARTNER)
+    elif policy.is_partner(actor):
+        raise ApplicationError("Partners request access for their own organisation.",
+                               field="organisation")
+    else:
+        raise PermissionDenied("Partners request access; developers invite.")
+    return access_request_create(actor=actor, model=model, organisation=organisation,
+                                 starts_at=starts_at, ends_at=ends_at,
+                                 justification=justification)
+
+
 def access_request_side(*, user, access_request: AccessRequest) -> str | None:
-    if selectors.is_developer_of(user=user, model=access_request.model):
+    if policy.is_developer_of(user, access_request.model):
         return DEVELOPER
-    if role_of(user) == Membership.Role.PROGRAM_ADMIN or (
-            role_of(user) == Membership.Role.REVIEWER
-            and selectors.reviewer_is_assigned_to_model(user=user, model=access_request.model)):
+    if policy.is_program_admin(user) or policy.is_assigned_to_model(user, access_request.model):
         return AGENCY
-    if selectors.is_partner_member_of(user=user, organisation_id=access_request.organisation_id):
+    if policy.is_partner_member(user, access_request.organisation_id):
         return PARTNER
     return None
 
@@ -294,7 +318,7 @@ def access_request_withdraw(*, access_request: AccessRequest, actor: User,
 @transaction.atomic
 def terms_set(*, model: FrontierModel, actor: User, text: str) -> TermsVersion:
     """The developer publishes a new version of the model's terms of access."""
-    if not selectors.is_developer_of(user=actor, model=model):
+    if not policy.is_developer_of(actor, model):
         raise PermissionDenied("Only the model's developer sets its terms.")
     text = (text or "").strip()
     if not text:
@@ -314,7 +338,7 @@ def terms_set(*, model: FrontierModel, actor: User, text: str) -> TermsVersion:
 def terms_accept(*, model: FrontierModel, actor: User, version: int,
                  accepted_name: str) -> TermsAcceptance:
     """A named member of a partner organisation accepts the current terms for it."""
-    if role_of(actor) != Membership.Role.PARTNER:
+    if not policy.is_partner(actor):
         raise PermissionDenied("A member of the partner organisation accepts the terms.")
     organisation = actor.membership.organisation
     accepted_name = (accepted_name or "").strip()
@@ -413,8 +437,7 @@ def _grant_revoke(*, grant: AccessGrant, actor: User, reason: str) -> AccessGran
 @transaction.atomic
 def grant_revoke(*, grant: AccessGrant, actor: User, reason: str) -> AccessGrant:
     """End a grant early. Program admins or the model's developer, with a reason."""
-    if not (role_of(actor) == Membership.Role.PROGRAM_ADMIN
-            or selectors.is_developer_of(user=actor, model=grant.model)):
+    if not (policy.is_program_admin(actor) or policy.is_developer_of(actor, grant.model)):
         raise PermissionDenied("Only program admins or the model's developer revoke access.")
     reason = _reason(reason)
     grant = AccessGrant.objects.select_for_update().select_related(
@@ -429,7 +452,7 @@ def grant_revoke(*, grant: AccessGrant, actor: User, reason: str) -> AccessGrant
 @transaction.atomic
 def grant_issue_token(*, grant: AccessGrant, actor: User) -> tuple[AccessGrant, str]:
     """Issue (or rotate) the grant's access token; the token is returned once, never stored."""
-    if not selectors.is_partner_member_of(user=actor, organisation_id=grant.organisation_id):
+    if not policy.is_partner_member(actor, grant.organisation_id):
         raise PermissionDenied("A member of the partner organisation issues its token.")
     grant = AccessGrant.objects.select_for_update(of=("self",)).select_related(
         "organisation", "model").get(pk=grant.pk)
@@ -472,14 +495,13 @@ def introspect(*, token: str, caller) -> dict:
     vetting status and its model. A token of another developer's model answers inactive, the
     same as an unknown one, so a gateway learns nothing about other organisations."""
     inactive = {"active": False}
-    membership = caller.membership_or_none if caller.is_authenticated else None
-    if not token or membership is None or membership.role != Membership.Role.DEVELOPER:
+    if not token or not policy.is_developer(caller):
         return inactive
     grant = (AccessGrant.objects.filter(token_hash=AccessGrant.hash_token(token))
              .select_related("model", "organisation__partner_profile").first())
-    if grant is None or grant.model.organisation_id != membership.organisation_id:
+    if grant is None or not policy.is_developer_of(caller, grant.model):
         return inactive
-    if not selectors.grant_is_live(grant):
+    if not policy.grant_is_live(grant):
         return inactive
     # The partner used its access (recorded by a worker: no query here).
     grant_mark_used_later(grant_id=grant.pk)

@@ -16,8 +16,9 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Membership, Organisation, User
-from accounts.selectors import needs_second_factor, role_of
+from accounts import policy
+from accounts.models import Organisation, User
+from accounts.selectors import needs_second_factor
 from audit.services import audit_record
 from partners import selectors
 from partners.models import AccessGrant, CalendarFeed, PartnerProfile
@@ -147,7 +148,7 @@ def _rows(windows, grants) -> list[TrackedWindow]:
 # --- the admin tracking page and the API overview -------------------------------------------
 
 def can_track(user) -> bool:
-    return role_of(user) in (Membership.Role.PROGRAM_ADMIN, Membership.Role.DEVELOPER)
+    return policy.may_track_windows(user)
 
 
 def filter_date_check(*, field: str, value: date | None) -> None:
@@ -193,8 +194,8 @@ def tracking_filter_choices(*, user) -> tuple[list[FrontierModel], list[Organisa
     models = list(models_visible_to(user).order_by("name", "version"))
     organisations = Organisation.objects.filter(
         kind__in=[Organisation.Kind.AI_DEVELOPER, Organisation.Kind.PARTNER])
-    if role_of(user) == Membership.Role.DEVELOPER:
-        own = user.membership.organisation_id
+    if policy.is_developer(user):
+        own = policy.organisation_id_of(user)
         organisations = organisations.filter(
             Q(pk=own) | Q(access_grants__model__organisation_id=own)).distinct()
     return models, list(organisations.order_by("name"))
@@ -253,16 +254,15 @@ def timelines(rows: list[TrackedWindow]) -> list[Timeline]:
 def windows_for_calendar(*, user) -> list[TrackedWindow]:
     """The windows the user may see right now: admins all, developers their models', reviewers
     those of models of requests assigned to them, partners their own live or future grants."""
-    role = role_of(user) if getattr(user, "is_active", False) else None
-    if role in (Membership.Role.PROGRAM_ADMIN, Membership.Role.DEVELOPER):
+    if policy.may_track_windows(user):
         return windows_overview(user=user)
-    if role == Membership.Role.REVIEWER:
+    if policy.is_agency_reviewer(user):
         # Assigned reviewers hold the view permission on the model as users.
         models = models_visible_to(user).values("pk")
         return _rows(windows_visible_to(user), AccessGrant.objects.filter(model__in=models))
-    if role == Membership.Role.PARTNER:
+    if policy.is_partner(user):
         grants = AccessGrant.objects.filter(
-            organisation_id=user.membership.organisation_id, revoked_at__isnull=True,
+            organisation_id=policy.organisation_id_of(user), revoked_at__isnull=True,
             ends_at__gt=timezone.now(),
             organisation__partner_profile__status=PartnerProfile.Status.VETTED)
         return _rows(AccessWindow.objects.none(), grants)
@@ -375,12 +375,11 @@ def window_token_introspect(*, token: str, caller) -> dict:
     the window is scheduled and now is inside it; for any developer but the model's own, the
     same answer as an unknown token."""
     inactive = {"active": False}
-    membership = caller.membership_or_none if caller.is_authenticated else None
-    if not token or membership is None or membership.role != Membership.Role.DEVELOPER:
+    if not token or not policy.is_developer(caller):
         return inactive
     window = (AccessWindow.objects.filter(token_hash=AccessWindow.hash_token(token))
               .select_related("model", "token_organisation").first())
-    if window is None or window.model.organisation_id != membership.organisation_id:
+    if window is None or not policy.is_developer_of(caller, window.model):
         return inactive
     now = timezone.now()
     if (window.status != AccessWindow.Status.SCHEDULED

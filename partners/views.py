@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import is_program_admin
+from accounts import policy
+from accounts.policy import is_program_admin
 from notifications.services import granted_model_viewed
 from partners import selectors, services
 from partners.models import PartnerProfile
@@ -28,8 +29,7 @@ class ReasonForm(forms.Form):
 def partner_list(request):
     profiles = list(selectors.partner_profiles_visible_to(request.user))
     for profile in profiles:
-        profile.details_visible = selectors.sees_partner_details(user=request.user,
-                                                                 profile=profile)
+        profile.details_visible = policy.sees_partner_details(request.user, profile)
     return render(request, "partners/partner_list.html", {
         "profiles": profiles, "is_admin": is_program_admin(request.user),
         "reason_form": ReasonForm()})
@@ -61,8 +61,8 @@ def access_request_detail(request, pk):
     actions = [t.action for t in REQUEST_TRANSITIONS.values()
                if access_request.status in t.sources and side in t.sides]
     terms = selectors.terms_current(model=access_request.model)
-    is_partner = selectors.is_partner_member_of(user=request.user,
-                                                organisation_id=access_request.organisation_id)
+    is_partner = policy.is_partner_member(request.user,
+                                          access_request.organisation_id)
     accepted = terms is not None and terms.acceptances.filter(
         organisation_id=access_request.organisation_id).exists()
     return render(request, "partners/access_request_detail.html", {
@@ -103,7 +103,7 @@ def access_request_action(request, pk, action):
 def grant_list(request):
     grants = list(selectors.grants_visible_to(request.user))
     for grant in grants:
-        grant.live = selectors.grant_is_live(grant)
+        grant.live = policy.grant_is_live(grant)
     return render(request, "partners/grant_list.html", {
         "grants": grants, "reason_form": ReasonForm()})
 
@@ -202,7 +202,7 @@ def access_request_create_view(request):
 @login_required
 def access_invite_view(request, model_pk):
     model = model_get_for_user(user=request.user, pk=model_pk)
-    if not selectors.is_developer_of(user=request.user, model=model):
+    if not policy.is_developer_of(request.user, model):
         raise PermissionDenied
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -221,7 +221,7 @@ def access_invite_view(request, model_pk):
 @login_required
 def terms_edit_view(request, model_pk):
     model = model_get_for_user(user=request.user, pk=model_pk)
-    if not selectors.is_developer_of(user=request.user, model=model):
+    if not policy.is_developer_of(request.user, model):
         raise PermissionDenied
     current = selectors.terms_current(model=model)
     form = TermsForm(request.POST or None, initial={"text": current.text if current else ""})

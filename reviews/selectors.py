@@ -16,9 +16,8 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from accounts import selectors as accounts_selectors
-from accounts.models import Membership, Organisation
-from accounts.selectors import role_of
+from accounts import policy
+from accounts.models import Organisation
 from evaluations.models import EvaluationRun
 from evaluations.selectors import latest_successful_runs
 from reviews import policy as policy_rules
@@ -33,29 +32,13 @@ from reviews.models import (
 from submissions.models import Determination, Recommendation, ReviewerAssignment, ReviewRequest
 from submissions.selectors import request_get_for_user, requests_visible_to
 
-
-def _active(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-is_government = accounts_selectors.is_government
-
-
-def is_admin(user) -> bool:
-    return _active(user) and role_of(user) == Membership.Role.PROGRAM_ADMIN
-
-
-def is_reviewer(user) -> bool:
-    return _active(user) and role_of(user) == Membership.Role.REVIEWER
-
-
 # --- conflicts of interest ------------------------------------------------------------------
 
 def conflicts_visible_to(user) -> QuerySet[ConflictOfInterest]:
     qs = ConflictOfInterest.objects.select_related("reviewer", "organisation")
-    if is_admin(user):
+    if policy.is_program_admin(user):
         return qs
-    if is_reviewer(user):
+    if policy.is_agency_reviewer(user):
         return qs.filter(reviewer=user)
     return qs.none()
 
@@ -76,7 +59,7 @@ def developer_organisations() -> QuerySet[Organisation]:
 
 def assignments_visible_to(user) -> QuerySet[ReviewerAssignment]:
     """Who reviews what is the government's: developers and partners see no assignment."""
-    if not is_government(user):
+    if not policy.is_government(user):
         return ReviewerAssignment.objects.none()
     return ReviewerAssignment.objects.filter(
         request__in=requests_visible_to(user).values("pk")
@@ -87,17 +70,6 @@ def assignment_get_for_user(*, user, pk) -> ReviewerAssignment:
     return get_object_or_404(assignments_visible_to(user), pk=pk)
 
 
-def assignment_of(*, user, review_request: ReviewRequest) -> ReviewerAssignment | None:
-    if not _active(user):
-        return None
-    return ReviewerAssignment.objects.filter(request=review_request, reviewer=user).first()
-
-
-def is_lead(*, user, review_request: ReviewRequest) -> bool:
-    return _active(user) and ReviewerAssignment.objects.filter(
-        request=review_request, reviewer=user, is_lead=True).exists()
-
-
 def recusals_for_request(*, review_request: ReviewRequest) -> QuerySet[Recusal]:
     return Recusal.objects.filter(request=review_request).select_related("reviewer")
 
@@ -105,7 +77,7 @@ def recusals_for_request(*, review_request: ReviewRequest) -> QuerySet[Recusal]:
 # --- rubrics --------------------------------------------------------------------------------
 
 def rubrics_visible_to(user) -> QuerySet[RubricVersion]:
-    if not is_government(user):
+    if not policy.is_government(user):
         return RubricVersion.objects.none()
     return RubricVersion.objects.annotate(
         in_use=Exists(Review.objects.filter(rubric_version=OuterRef("pk")))
@@ -123,7 +95,7 @@ def rubric_active() -> RubricVersion | None:
 # --- policies -------------------------------------------------------------------------------
 
 def policies_visible_to(user) -> QuerySet[PolicyVersion]:
-    if not is_government(user):
+    if not policy.is_government(user):
         return PolicyVersion.objects.none()
     return PolicyVersion.objects.annotate(
         in_use=Exists(Determination.objects.filter(policy_version=OuterRef("pk")))
@@ -197,7 +169,7 @@ def recommendation_compute(*, review_request: ReviewRequest,
 
 def recommendation_get_for_user(*, user, pk) -> tuple[ReviewRequest, PolicyRecommendation]:
     review_request = request_get_for_user(user=user, pk=pk)
-    if not is_government(user):
+    if not policy.is_government(user):
         raise Http404
     return review_request, recommendation_compute(review_request=review_request)
 
@@ -206,9 +178,9 @@ def recommendation_get_for_user(*, user, pk) -> tuple[ReviewRequest, PolicyRecom
 
 def reviews_visible_to(user) -> QuerySet[Review]:
     qs = Review.objects.select_related("reviewer", "rubric_version", "request__model")
-    if is_admin(user):
+    if policy.is_program_admin(user):
         return qs.filter(status=Review.Status.SUBMITTED)
-    if not is_reviewer(user):
+    if not policy.is_agency_reviewer(user):
         return qs.none()
     assigned = ReviewerAssignment.objects.filter(reviewer=user).values("request_id")
     lead_of = ReviewerAssignment.objects.filter(reviewer=user, is_lead=True).values("request_id")
@@ -231,7 +203,7 @@ def reviews_for_request(*, user, review_request: ReviewRequest) -> QuerySet[Revi
 
 
 def review_of(*, user, review_request: ReviewRequest) -> Review | None:
-    if not _active(user):
+    if not policy.is_agency_reviewer(user):
         return None
     return Review.objects.filter(request=review_request, reviewer=user).first()
 

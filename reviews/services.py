@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts import policy as access
 from accounts.models import Organisation, User
 from audit.services import audit_record
 from evaluations.models import Capability
@@ -28,7 +29,6 @@ from reviews.models import (
     Review,
     RubricVersion,
 )
-from reviews.selectors import is_admin, is_reviewer
 from submissions.models import Recommendation, ReviewerAssignment, ReviewRequest
 from submissions.services import assignment_revoke_access
 
@@ -53,7 +53,7 @@ def _text(value, *, field: str, label: str, required: bool, limit: int) -> str:
 
 
 def _require_admin(actor: User, what: str) -> None:
-    if not is_admin(actor):
+    if not access.is_program_admin(actor):
         raise PermissionDenied(f"Only program admins {what}.")
 
 
@@ -79,7 +79,7 @@ def conflict_declare(*, actor: User, organisation: Organisation, kind: str,
                      note: str) -> ConflictOfInterest:
     """Declare a conflict with a developer organisation. The reviewer is recused at once from
     any request of that organisation they are assigned to."""
-    if not is_reviewer(actor):
+    if not access.is_agency_reviewer(actor):
         raise PermissionDenied("Only agency reviewers declare conflicts of interest.")
     if not isinstance(organisation, Organisation) or (
             organisation.kind != Organisation.Kind.AI_DEVELOPER):
@@ -203,6 +203,14 @@ def rubric_create(*, actor: User, name: str, dimensions, activate: bool = False)
     return rubric
 
 
+def rubric_check_editable(*, rubric: RubricVersion) -> None:
+    """A rubric in use is frozen: once a review scores on a version, that version never changes
+    (pages, API and commands all refuse through here; the admin is read-only)."""
+    if rubric.reviews.exists():
+        raise ApplicationError(f"Rubric v{rubric.number} is used by a review and can no longer "
+                               "change; create a new version.", status=409)
+
+
 @transaction.atomic
 def rubric_update(*, rubric: RubricVersion, actor: User, name: str | None = None,
                   dimensions=None, activate: bool = False) -> RubricVersion:
@@ -211,9 +219,7 @@ def rubric_update(*, rubric: RubricVersion, actor: User, name: str | None = None
     # A review locks nothing on the rubric: it is created on the active version, and a version
     # with a review is frozen. The lock above orders this check after any review that commits
     # first; a review saved after it sees the edited version, which is the version it scores.
-    if rubric.reviews.exists():
-        raise ApplicationError(f"Rubric v{rubric.number} is used by a review and can no longer "
-                               "change; create a new version.", status=409)
+    rubric_check_editable(rubric=rubric)
     changed = {}
     if name is not None:
         changed["name"] = _text(name, field="name", label="A name", required=True, limit=200)
@@ -307,6 +313,13 @@ def policy_create(*, actor: User, name: str, rules, notes: str = "",
     return policy
 
 
+def policy_check_editable(*, policy: PolicyVersion) -> None:
+    """A threshold policy version a determination rests on is frozen, like a rubric in use."""
+    if policy.determinations.exists():
+        raise ApplicationError(f"Policy v{policy.number} is the basis of a determination and can "
+                               "no longer change; create a new version.", status=409)
+
+
 @transaction.atomic
 def policy_update(*, policy: PolicyVersion, actor: User, name: str | None = None,
                   notes: str | None = None, rules=None, activate: bool = False) -> PolicyVersion:
@@ -314,9 +327,7 @@ def policy_update(*, policy: PolicyVersion, actor: User, name: str | None = None
     # request_determine locks this row before it records a determination on the version, so
     # the check below cannot pass while a determination on it is being written.
     policy = PolicyVersion.objects.select_for_update().get(pk=policy.pk)
-    if policy.determinations.exists():
-        raise ApplicationError(f"Policy v{policy.number} is the basis of a determination and can "
-                               "no longer change; create a new version.", status=409)
+    policy_check_editable(policy=policy)
     changed = []
     if name is not None:
         policy.name = _text(name, field="name", label="A name", required=True, limit=200)
@@ -378,8 +389,7 @@ def _clean_scores(scores, rubric: RubricVersion, *, complete: bool) -> dict:
 
 
 def _require_assigned_reviewer(actor: User, review_request: ReviewRequest) -> None:
-    if not (is_reviewer(actor) and ReviewerAssignment.objects.filter(
-            request=review_request, reviewer=actor).exists()):
+    if not access.is_assigned_reviewer(actor, review_request):
         raise PermissionDenied("Only a reviewer assigned to this request writes a review of it.")
 
 

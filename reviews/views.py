@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts import policy as access
 from review_portal.pages import call_service
 from reviews import selectors, services
 from reviews.forms import (
@@ -28,13 +29,13 @@ from submissions.selectors import request_get_for_user
 
 
 def _require_government(user) -> None:
-    if not selectors.is_government(user):
+    if not access.is_government(user):
         raise Http404
 
 
 def _require_admin(user) -> None:
     _require_government(user)
-    if not selectors.is_admin(user):
+    if not access.is_program_admin(user):
         raise PermissionDenied
 
 
@@ -44,7 +45,7 @@ def _require_admin(user) -> None:
 def conflict_list(request):
     _require_government(request.user)
     form = None
-    if selectors.is_reviewer(request.user):
+    if access.is_agency_reviewer(request.user):
         form = ConflictForm(request.POST or None,
                             organisations=selectors.developer_organisations())
         if request.method == "POST" and form.is_valid():
@@ -59,7 +60,7 @@ def conflict_list(request):
         raise PermissionDenied
     return render(request, "reviews/conflict_list.html", {
         "conflicts": selectors.conflicts_visible_to(request.user), "form": form,
-        "show_reviewer": selectors.is_admin(request.user)})
+        "show_reviewer": access.is_program_admin(request.user)})
 
 
 # --- assignments: recusal and the lead ------------------------------------------------------
@@ -68,7 +69,7 @@ def conflict_list(request):
 @require_POST
 def recuse(request, pk):
     review_request = request_get_for_user(user=request.user, pk=pk)
-    assignment = selectors.assignment_of(user=request.user, review_request=review_request)
+    assignment = access.assignment_of(request.user, review_request)
     if assignment is None:
         raise PermissionDenied
     form = NoteForm(request.POST)
@@ -99,7 +100,7 @@ def lead_set(request, pk):
 def review_edit(request, pk):
     """The current reviewer's own review of request `pk`: write, save as draft, submit."""
     review_request = request_get_for_user(user=request.user, pk=pk)
-    if selectors.assignment_of(user=request.user, review_request=review_request) is None:
+    if access.assignment_of(request.user, review_request) is None:
         raise PermissionDenied
     review = selectors.review_of(user=request.user, review_request=review_request)
     rubric = review.rubric_version if review else selectors.rubric_active()
@@ -146,14 +147,14 @@ def rubric_list(request):
     _require_government(request.user)
     return render(request, "reviews/rubric_list.html", {
         "rubrics": selectors.rubrics_visible_to(request.user),
-        "can_edit": selectors.is_admin(request.user)})
+        "can_edit": access.is_program_admin(request.user)})
 
 
 @login_required
 def rubric_detail(request, pk):
     rubric = selectors.rubric_get_for_user(user=request.user, pk=pk)
     return render(request, "reviews/rubric_detail.html", {
-        "rubric": rubric, "can_edit": selectors.is_admin(request.user)})
+        "rubric": rubric, "can_edit": access.is_program_admin(request.user)})
 
 
 def _rubric_form(request, rubric=None, copy_from=None):
@@ -192,9 +193,8 @@ def rubric_create(request):
 def rubric_edit(request, pk):
     rubric = selectors.rubric_get_for_user(user=request.user, pk=pk)
     _require_admin(request.user)
-    if rubric.in_use:
-        messages.error(request, f"Rubric v{rubric.number} is used by a review and can no longer "
-                                "change; create a new version.")
+    if not call_service(request, None,
+                        lambda: services.rubric_check_editable(rubric=rubric) or True):
         return redirect("rubric_detail", pk=pk)
     return _rubric_form(request, rubric=rubric)
 
@@ -217,14 +217,14 @@ def policy_list(request):
     _require_government(request.user)
     return render(request, "reviews/policy_list.html", {
         "policies": selectors.policies_visible_to(request.user),
-        "can_edit": selectors.is_admin(request.user)})
+        "can_edit": access.is_program_admin(request.user)})
 
 
 @login_required
 def policy_detail(request, pk):
     policy = selectors.policy_get_for_user(user=request.user, pk=pk)
     return render(request, "reviews/policy_detail.html", {
-        "policy": policy, "can_edit": selectors.is_admin(request.user)})
+        "policy": policy, "can_edit": access.is_program_admin(request.user)})
 
 
 def _policy_form(request, policy=None, copy_from=None):
@@ -263,9 +263,8 @@ def policy_create(request):
 def policy_edit(request, pk):
     policy = selectors.policy_get_for_user(user=request.user, pk=pk)
     _require_admin(request.user)
-    if policy.in_use:
-        messages.error(request, f"Policy v{policy.number} is the basis of a determination and "
-                                "can no longer change; create a new version.")
+    if not call_service(request, None,
+                        lambda: services.policy_check_editable(policy=policy) or True):
         return redirect("policy_detail", pk=pk)
     return _policy_form(request, policy=policy)
 

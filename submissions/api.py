@@ -12,8 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.models import User
-from accounts.selectors import is_government
+from accounts.policy import is_government
 from review_portal.api import parse_input
 from submissions import selectors, services
 from submissions.artifact_services import artifact_read, artifact_upload
@@ -143,10 +142,7 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def assign(self, request, pk=None):
         data = parse_input(AssignSerializer, request)
         review_request = self._get(pk)
-        reviewer = User.objects.filter(username=data["reviewer"]).first()
-        if reviewer is None:
-            return Response({"detail": "No such reviewer.", "field": "reviewer"},
-                            status=status.HTTP_400_BAD_REQUEST)
+        reviewer = selectors.agency_reviewers().filter(username=data["reviewer"]).first()
         services.reviewer_assign(review_request=review_request, reviewer=reviewer,
                                  actor=request.user, is_lead=data["is_lead"])
         return self._answer(review_request)

@@ -16,12 +16,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
+from accounts import policy
 from accounts.models import User
 from audit.services import audit_record
 from review_portal.crypto import decrypt_bytes, encrypt_bytes
 from review_portal.errors import ApplicationError
 from submissions.models import Artifact, ReviewRequest
-from submissions.selectors import model_is_developer
 from submissions.workflow import OPEN_STATES
 
 # extension -> content type. Text types are recognised by being valid UTF-8 without NUL bytes;
@@ -135,7 +135,7 @@ def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
     a row without its file: the file is written (atomically) before the transaction and removed
     if anything after it fails, the commit included. Callers run it outside a transaction, as
     the page and the API do: the rollback of an enclosing one would leave the file behind."""
-    if not model_is_developer(user=actor, model=review_request.model):
+    if not policy.is_developer_of(actor, review_request.model):
         raise PermissionDenied("Only the developer organisation uploads artifacts.")
     if review_request.status not in OPEN_STATES:
         raise ApplicationError("Artifacts can be added only while the request is open.",
@@ -200,7 +200,7 @@ def artifact_read(*, artifact: Artifact, actor: User) -> bytes:
 
 def artifact_set_shareable(*, artifact: Artifact, actor: User, shareable: bool) -> Artifact:
     """The developer marks an artifact as shared with partners who hold a live grant."""
-    if not model_is_developer(user=actor, model=artifact.request.model):
+    if not policy.is_developer_of(actor, artifact.request.model):
         raise PermissionDenied("Only the developer organisation shares its artifacts.")
     if artifact.shareable_with_partners != shareable:
         artifact.shareable_with_partners = shareable

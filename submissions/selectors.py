@@ -6,8 +6,8 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_objects_for_user
 
-from accounts.models import Membership
-from accounts.selectors import role_of
+from accounts import policy
+from accounts.models import Membership, User
 from submissions.models import (
     AccessWindow,
     Artifact,
@@ -30,7 +30,7 @@ def _holds_global_perm(user, perm: str) -> bool:
 
 
 def _visible(user, perm: str, klass) -> QuerySet:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not policy.is_active_user(user):
         return klass.objects.none()
     # Program admins hold the global permission through their group. Checked here rather than
     # with guardian's accept_global_perms, which guardian ignores when with_superuser=False.
@@ -45,7 +45,7 @@ def _visible(user, perm: str, klass) -> QuerySet:
 # --- models ---------------------------------------------------------------------------------
 
 def models_visible_to(user) -> QuerySet[FrontierModel]:
-    if role_of(user) == Membership.Role.PARTNER:
+    if policy.is_partner(user):
         # Partners hold view permissions on granted models, but a permission outlives its
         # window until the sweep runs: their reads go through partners.selectors, which also
         # check that the grant is live (fail closed).
@@ -57,17 +57,6 @@ def models_visible_to(user) -> QuerySet[FrontierModel]:
 
 def model_get_for_user(*, user, pk) -> FrontierModel:
     return get_object_or_404(models_visible_to(user), pk=pk)
-
-
-def model_is_developer(*, user, model: FrontierModel) -> bool:
-    """True for a developer of the organisation that owns the model (owner or colleague)."""
-    membership = user.membership_or_none if user.is_authenticated else None
-    return (
-        membership is not None
-        and membership.role == Membership.Role.DEVELOPER
-        and membership.organisation_id == model.organisation_id
-        and user.has_perm("submissions.change_frontiermodel", model)
-    )
 
 
 def model_current_determination(*, model: FrontierModel) -> Determination | None:
@@ -110,17 +99,29 @@ def request_get_for_user(*, user, pk) -> ReviewRequest:
 
 def request_side(*, user, review_request: ReviewRequest) -> str | None:
     """Which side of the request the user acts for: DEVELOPER, AGENCY, 'admin' or None."""
-    role = role_of(user)
-    if role == Membership.Role.DEVELOPER and model_is_developer(user=user,
-                                                                model=review_request.model):
+    if policy.is_developer_of(user, review_request.model):
         return DEVELOPER
-    if role == Membership.Role.REVIEWER and review_request.assignments.filter(
-        reviewer=user
-    ).exists():
+    if policy.is_assigned_reviewer(user, review_request):
         return AGENCY
-    if role == Membership.Role.PROGRAM_ADMIN:
+    if policy.is_program_admin(user):
         return "admin"
     return None
+
+
+def agency_reviewers() -> QuerySet[User]:
+    """Active agency reviewers: who may ever be assigned."""
+    return User.objects.filter(membership__role=Membership.Role.REVIEWER, is_active=True)
+
+
+def reviewers_assignable(*, review_request: ReviewRequest) -> QuerySet[User]:
+    """The reviewers a program admin may assign to `review_request` now: active agency
+    reviewers not assigned to it, without a declared conflict with the developer organisation
+    and who have not recused from it (submissions.services.reviewer_assign refuses the rest)."""
+    return (agency_reviewers()
+            .exclude(pk__in=review_request.assignments.values("reviewer_id"))
+            .exclude(conflicts__organisation_id=review_request.model.organisation_id)
+            .exclude(recusals__request=review_request)
+            .order_by("username"))
 
 
 def request_detail_for_user(*, user, pk) -> ReviewRequest:

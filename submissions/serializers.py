@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from accounts.selectors import is_government
+from accounts.policy import is_government
 from submissions.models import (
     AccessWindow,
     Artifact,

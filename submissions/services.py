@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import Membership, User
-from accounts.selectors import program_admin_emails, role_of
+from accounts import policy
+from accounts.models import User
+from accounts.selectors import program_admin_emails
 from audit.services import audit_record
 from review_portal.emails import enqueue_email
 from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
@@ -28,7 +29,7 @@ from submissions.models import (
     ReviewerAssignment,
     ReviewRequest,
 )
-from submissions.selectors import model_has_determination, model_is_developer
+from submissions.selectors import model_has_determination
 from submissions.workflow import AGENCY, DEVELOPER, OPEN_STATES, TRANSITIONS
 
 MODEL_FIELDS = (
@@ -44,7 +45,7 @@ TEXT_FIELDS = ("name", "version", "description", "compute_estimation_notes")
 
 
 def _require_developer(user, model: FrontierModel) -> None:
-    if not model_is_developer(user=user, model=model):
+    if not policy.is_developer_of(user, model):
         raise PermissionDenied("Only the developer organisation's members may do this.")
 
 
@@ -101,9 +102,9 @@ def _check_version_is_new(*, model: FrontierModel) -> None:
 
 @transaction.atomic
 def model_register(*, actor: User, **fields) -> FrontierModel:
-    membership = actor.membership_or_none
-    if membership is None or membership.role != Membership.Role.DEVELOPER:
+    if not policy.is_developer(actor):
         raise PermissionDenied("Only members of an AI developer organisation register models.")
+    membership = actor.membership
     values = _normalise_model_fields({k: fields.get(k) for k in MODEL_FIELDS})
     values["compute_estimation_notes"] = values["compute_estimation_notes"] or ""
     _validate_model_fields(values, now=timezone.now(), check_past=set(RELEASE_FIELDS))
@@ -172,13 +173,11 @@ def _side_of(actor: User, review_request: ReviewRequest, action: str) -> str:
     if transition.side == DEVELOPER:
         _require_developer(actor, review_request.model)
         return DEVELOPER
-    role = role_of(actor)
-    assignment = review_request.assignments.filter(reviewer=actor).first()
-    if role == Membership.Role.REVIEWER and assignment is not None:
-        if action == "determine" and not assignment.is_lead:
+    if policy.is_assigned_reviewer(actor, review_request):
+        if action == "determine" and not policy.is_lead_reviewer(actor, review_request):
             raise PermissionDenied("Only the lead reviewer records the determination.")
         return AGENCY
-    if action == "start_review" and role == Membership.Role.PROGRAM_ADMIN:
+    if action == "start_review" and policy.is_program_admin(actor):
         return AGENCY
     raise PermissionDenied("Only a reviewer assigned to this request may do this.")
 
@@ -300,9 +299,9 @@ def request_ask_information(*, review_request: ReviewRequest, actor: User,
 @transaction.atomic
 def message_post(*, review_request: ReviewRequest, actor: User, body: str) -> Message:
     """Post to the thread. A developer's answer to an open question returns it to review."""
-    if model_is_developer(user=actor, model=review_request.model):
+    if policy.is_developer_of(actor, review_request.model):
         from_agency = False
-    elif review_request.assignments.filter(reviewer=actor).exists():
+    elif policy.is_assigned_reviewer(actor, review_request):
         from_agency = True
     else:
         raise PermissionDenied("Only the developer and the assigned reviewers write here.")
@@ -384,14 +383,16 @@ def request_determine(*, review_request: ReviewRequest, actor: User, outcome: st
 
 
 @transaction.atomic
-def reviewer_assign(*, review_request: ReviewRequest, reviewer: User, actor: User,
+def reviewer_assign(*, review_request: ReviewRequest, reviewer: User | None, actor: User,
                     is_lead: bool | None = None) -> ReviewerAssignment:
     """Assign a reviewer. `is_lead`: True makes them the lead (the previous lead stays as a
     reviewer), False does not, None (the default) makes them lead when the request has none, so
-    a request under review always has someone who can record the determination."""
-    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
+    a request under review always has someone who can record the determination. A `reviewer`
+    of None (an unknown name) is refused after the actor is checked, so only program admins
+    learn which names exist."""
+    if not policy.is_program_admin(actor):
         raise PermissionDenied("Only program admins assign reviewers.")
-    if role_of(reviewer) != Membership.Role.REVIEWER or not reviewer.is_active:
+    if reviewer is None or not policy.is_agency_reviewer(reviewer):
         raise ApplicationError("Only active agency reviewers can be assigned.", field="reviewer")
     if review_request.status not in OPEN_STATES - {ReviewRequest.Status.DRAFT}:
         raise TransitionNotAllowed("Reviewers are assigned to submitted requests under review.")
@@ -444,7 +445,7 @@ def assignment_revoke_access(*, assignment: ReviewerAssignment) -> None:
 
 @transaction.atomic
 def reviewer_unassign(*, assignment: ReviewerAssignment, actor: User) -> None:
-    if role_of(actor) != Membership.Role.PROGRAM_ADMIN:
+    if not policy.is_program_admin(actor):
         raise PermissionDenied("Only program admins change assignments.")
     review_request, reviewer = assignment.request, assignment.reviewer
     assignment_revoke_access(assignment=assignment)
@@ -455,7 +456,6 @@ def reviewer_unassign(*, assignment: ReviewerAssignment, actor: User) -> None:
 
 def request_view_record(*, review_request: ReviewRequest, actor: User) -> None:
     """Reads of a request by the government side are confidential-material reads: record them."""
-    membership = actor.membership_or_none
-    if membership is not None and membership.is_government:
+    if policy.is_government(actor):
         audit_record(actor=actor, action="review_request.viewed", obj=review_request,
                      organisation=review_request.model.organisation)

@@ -9,8 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Membership, User
-from accounts.selectors import is_developer, is_program_admin, role_of
+from accounts import policy
 from audit.selectors import audit_events_for_object
 from review_portal.pages import call_service
 from reviews import selectors as review_selectors
@@ -34,10 +33,9 @@ from submissions.workflow import AGENCY, DEVELOPER, allowed_actions
 
 @login_required
 def home(request):
-    role = role_of(request.user)
-    if role == Membership.Role.DEVELOPER:
+    if policy.is_developer(request.user):
         return redirect("model_list")
-    if role in (Membership.Role.REVIEWER, Membership.Role.PROGRAM_ADMIN):
+    if policy.is_government(request.user):
         return redirect("request_list")
     return render(request, "submissions/home.html")
 
@@ -51,7 +49,7 @@ def model_list(request):
                             filter=~Q(review_requests__status=ReviewRequest.Status.WITHDRAWN))
     )
     return render(request, "submissions/model_list.html", {
-        "models": models, "can_register": is_developer(request.user)})
+        "models": models, "can_register": policy.is_developer(request.user)})
 
 
 def _model_initial(model: FrontierModel) -> dict:
@@ -64,7 +62,7 @@ def _model_initial(model: FrontierModel) -> dict:
 
 @login_required
 def model_create(request):
-    if not is_developer(request.user):
+    if not policy.is_developer(request.user):
         raise PermissionDenied
     form = FrontierModelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -80,7 +78,7 @@ def model_create(request):
 @login_required
 def model_detail(request, pk):
     model = selectors.model_get_for_user(user=request.user, pk=pk)
-    is_dev = selectors.model_is_developer(user=request.user, model=model)
+    is_dev = policy.is_developer_of(request.user, model)
     return render(request, "submissions/model_detail.html", {
         "model": model,
         "is_developer": is_dev,
@@ -96,7 +94,7 @@ def model_detail(request, pk):
 @login_required
 def model_edit(request, pk):
     model = selectors.model_get_for_user(user=request.user, pk=pk)
-    if not selectors.model_is_developer(user=request.user, model=model):
+    if not policy.is_developer_of(request.user, model):
         raise PermissionDenied
     form = FrontierModelForm(request.POST or None, initial=_model_initial(model))
     if request.method == "POST" and form.is_valid():
@@ -145,11 +143,10 @@ def request_detail(request, pk):
     government = side in (AGENCY, "admin")
     # determinations and assignments are prefetched: reading them costs no query.
     has_determination = bool(review_request.determinations.all())
-    my_assignment = next((a for a in review_request.assignments.all()
-                          if a.reviewer_id == request.user.pk), None)
+    my_assignment = policy.assignment_of(request.user, review_request)
     actions = allowed_actions(review_request.status, side, has_determination=has_determination
                               ) if side in (DEVELOPER, AGENCY) else []
-    if side == AGENCY and not (my_assignment and my_assignment.is_lead):
+    if side == AGENCY and not policy.is_lead_reviewer(request.user, review_request):
         actions = [a for a in actions if a != "determine"]  # the lead's alone
     context = {
         "r": review_request,
@@ -169,12 +166,8 @@ def request_detail(request, pk):
     elif side == DEVELOPER and has_determination:
         context["feedback"] = review_selectors.developer_feedback(review_request=review_request)
     if side == "admin":
-        assigned = [a.reviewer_id for a in review_request.assignments.all()]
-        context["assign_form"] = LeadAssignForm(reviewers=User.objects.filter(
-            membership__role=Membership.Role.REVIEWER, is_active=True).exclude(
-            pk__in=assigned).exclude(
-            conflicts__organisation_id=review_request.model.organisation_id).exclude(
-            recusals__request=review_request))
+        context["assign_form"] = LeadAssignForm(
+            reviewers=selectors.reviewers_assignable(review_request=review_request))
     return render(request, "submissions/request_detail.html", context)
 
 
@@ -182,7 +175,7 @@ def _review_context(user, review_request, my_assignment, *, admin: bool) -> dict
     """The agency's part of the request page: reviews, the recommendation, recusals."""
     reviews = list(review_selectors.reviews_for_request(user=user, review_request=review_request))
     my_review = next((r for r in reviews if r.reviewer_id == user.pk), None)
-    is_lead = bool(my_assignment and my_assignment.is_lead)
+    is_lead = policy.is_lead_reviewer(user, review_request)
     return {
         "my_assignment": my_assignment,
         "reviews": [r for r in reviews if r is not my_review],
@@ -259,10 +252,10 @@ def message_create(request, pk):
 @require_POST
 def reviewer_assign(request, pk):
     review_request = selectors.request_get_for_user(user=request.user, pk=pk)
-    if not is_program_admin(request.user):
+    if not policy.is_program_admin(request.user):
         raise PermissionDenied
-    form = LeadAssignForm(request.POST, reviewers=User.objects.filter(
-        membership__role=Membership.Role.REVIEWER))
+    # Any active reviewer parses; the service says why one cannot be assigned (conflict, ...).
+    form = LeadAssignForm(request.POST, reviewers=selectors.agency_reviewers())
     if form.is_valid():
         if call_service(request, None, lambda: services.reviewer_assign(
                 review_request=review_request, reviewer=form.cleaned_data["reviewer"],
@@ -308,7 +301,7 @@ def window_list(request):
 def window_edit(request, model_pk):
     """Schedule the government window of a model, or change the one it has."""
     model = selectors.model_get_for_user(user=request.user, pk=model_pk)
-    if not selectors.model_is_developer(user=request.user, model=model):
+    if not policy.is_developer_of(request.user, model):
         raise PermissionDenied
     window = model.windows.filter(kind=AccessWindow.Kind.GOVERNMENT,
                                   status=AccessWindow.Status.SCHEDULED).first()

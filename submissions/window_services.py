@@ -11,13 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Membership, User
+from accounts import policy
+from accounts.models import User
 from accounts.selectors import program_admin_emails
 from audit.services import audit_record
 from review_portal.emails import enqueue_email
 from review_portal.errors import ApplicationError, TransitionNotAllowed
-from submissions.models import AccessWindow, FrontierModel, ReviewerAssignment
-from submissions.selectors import model_is_covered, model_is_developer
+from submissions.models import AccessWindow, FrontierModel
+from submissions.selectors import model_is_covered
 
 
 def max_window() -> timedelta:
@@ -80,7 +81,7 @@ def _validate(*, model: FrontierModel, starts_at: datetime, ends_at: datetime,
 
 
 def _require_developer(actor: User, model: FrontierModel) -> None:
-    if not model_is_developer(user=actor, model=model):
+    if not policy.is_developer_of(actor, model):
         raise PermissionDenied("Only the developer organisation schedules its access windows.")
 
 
@@ -206,12 +207,8 @@ def window_issue_token(*, window: AccessWindow, actor: User) -> tuple[AccessWind
     ended. A program admin, or a reviewer assigned to a review request of the model, issues it;
     the token is returned once and only its SHA-256 is kept. The developer's gateway checks it
     through the introspection endpoint, which answers active only inside the window."""
-    membership = actor.membership_or_none if actor.is_authenticated else None
-    role = membership.role if membership else None
-    allowed = role == Membership.Role.PROGRAM_ADMIN or (
-        role == Membership.Role.REVIEWER and ReviewerAssignment.objects.filter(
-            reviewer=actor, request__model_id=window.model_id).exists())
-    if not allowed:
+    if not (policy.is_program_admin(actor)
+            or policy.is_assigned_to_model(actor, window.model)):
         raise PermissionDenied("A program admin or an assigned reviewer issues the government "
                                "window's token.")
     window = AccessWindow.objects.select_for_update(of=("self",)).select_related("model").get(
@@ -222,7 +219,7 @@ def window_issue_token(*, window: AccessWindow, actor: User) -> tuple[AccessWind
         raise TransitionNotAllowed("This window has ended; no token is issued for it.")
     token = AccessWindow.TOKEN_PREFIX + secrets.token_urlsafe(32)
     window.token_hash, window.token_hint = AccessWindow.hash_token(token), token[:10]
-    window.token_organisation = membership.organisation
+    window.token_organisation = actor.membership.organisation
     window.save(update_fields=["token_hash", "token_hint", "token_organisation", "updated_at"])
     audit_record(actor=actor, action="window.token_issued", obj=window,
                  organisation=window.model.organisation, data={"hint": window.token_hint})
