@@ -262,6 +262,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles: see "Client addresses, throttles and login limits" below.
+    "DEFAULT_THROTTLE_CLASSES": ["review_portal.throttles.TokenOrUserRateThrottle",
+                                 "review_portal.throttles.ClientAddressRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Frontier Review Portal API",
@@ -405,4 +408,49 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     },
+}
+
+# --- Client addresses, throttles and login limits ---------------------------------------------
+# TRUSTED_PROXY_COUNT: how many proxies in front of the portal are ours. 0 (the default): the
+# client is REMOTE_ADDR and X-Forwarded-For is ignored (anyone can send one). Behind one nginx
+# or load balancer: 1. TRUSTED_CLIENT_IP_HEADER instead names a header a trusted proxy sets to
+# the client's address (X-Real-IP). review_portal/client_ip.py reads them, for the API's
+# anonymous throttle and allauth's login limits alike (accounts.adapters).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
+
+_RATE = r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)"
+_ALLAUTH_RATE = r"[1-9][0-9]*/[0-9]*[smhd]/(ip|key|user)"
+
+
+def env_rate(name: str, default: str, *, allauth: bool = False) -> str:
+    """A rate such as 300/min (DRF) or, with allauth=True, allauth's 20/m/ip,5/5m/key list."""
+    import re
+
+    value = env.str(name, default="").strip() or default
+    pattern = f"{_ALLAUTH_RATE}(,{_ALLAUTH_RATE})*" if allauth else _RATE
+    if not re.fullmatch(pattern, value.replace(" ", "")):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate (e.g. {default})")
+    return value.replace(" ", "")
+
+
+# API throttles (review_portal/throttles.py), counted in the shared cache: per API token, else
+# per signed-in user; anonymous callers per client address. A throttled call is a 429 JSON with
+# Retry-After. The run page polls once every 1.5 s (40/min), well under the signed-in rate.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "user": env_rate("API_THROTTLE_RATE", "300/min"),
+    "anon": env_rate("API_THROTTLE_ANON_RATE", "60/min"),
+}
+
+# Login limits (allauth, in the shared cache). allauth's defaults (30 logins and 10 failures a
+# minute per address) let one client lock everyone behind the same address out: a proxy, a NAT,
+# an agency's egress. Per address the limits are generous, against password spraying; per
+# account (the login name) they are strict, against guessing one account's password.
+ACCOUNT_RATE_LIMITS = {
+    "login": env_rate("LOGIN_RATE_LIMIT", "300/m/ip", allauth=True),
+    "login_failed": env_rate("LOGIN_FAILED_RATE_LIMIT", "100/5m/ip,5/5m/key", allauth=True),
+    "reset_password": "60/m/ip,5/m/key",
+    "reset_password_from_key": "60/m/ip",
 }

@@ -46,3 +46,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise expect
 # gunicorn started by a browser test serves static files straight from the apps and static/
 # (no collectstatic into STATIC_ROOT first).
 WHITENOISE_USE_FINDERS = True
+# --- Throttles and login limits under test ----------------------------------------------------
+# Every test client calls from 127.0.0.1 and the cache outlives a test: the suite would trip the
+# production rates. The throttle and login-limit tests set their own (tests/security/).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": "100000/min", "anon": "100000/min"}  # noqa: F405
