@@ -36,6 +36,15 @@ def test_pages_carry_a_strict_content_security_policy(world, client, path):
     assert_strict_policy(response)
 
 
+@pytest.mark.parametrize("path", ["/accounts/2fa/", "/accounts/2fa/webauthn/",
+                                  "/accounts/2fa/webauthn/add/", "/accounts/email/"])
+def test_allauths_account_and_mfa_pages_render_with_the_policy(world, client, path):
+    client.force_login(world.reviewer)
+    response = client.get(path)
+    assert response.status_code in (200, 302)
+    assert_strict_policy(response)
+
+
 def test_the_login_page_carries_the_policy(db, client):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
