@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts import policy
-from accounts.models import ApiToken, Membership, User
+from accounts.models import ApiToken, User
 
 
 def security_key_required(user) -> bool:
@@ -50,10 +50,3 @@ def api_tokens_for_user(*, user: User) -> QuerySet[ApiToken]:
 
 def api_token_get_for_user(*, user: User, pk: int) -> ApiToken:
     return get_object_or_404(api_tokens_for_user(user=user), pk=pk)
-
-
-def program_admin_emails() -> list[str]:
-    return list(
-        User.objects.filter(membership__role=Membership.Role.PROGRAM_ADMIN, is_active=True)
-        .values_list("email", flat=True)
-    )

@@ -37,6 +37,9 @@ class Notification(models.Model):
         ACCESS_REVOKED = "access_revoked", "Access revoked"
         ACCESS_UNUSED = "access_unused", "Access not used"
         PARTNER_STATUS = "partner_status", "Partner organisation status"
+        REQUEST_STATUS = "request_status", "Determination request update"
+        REVIEWER_ASSIGNED = "reviewer_assigned", "Assigned to review"
+        WINDOW_FLAGGED = "window_flagged", "Access window flagged"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")

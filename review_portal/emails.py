@@ -1,5 +1,9 @@
 """Emails as subject / text / html template triplets rendered by one helper.
 
+Every notification is sent through notifications.services.notify (the inbox row first, then
+an immediate email or the daily digest, as the user chose); allauth sends its own account
+emails (address confirmation, password reset).
+
 Bodies carry only what every recipient may see: a request's number, its model's name and the
 new status, plus a link. Confidential content stays behind the portal's login.
 """
@@ -21,17 +25,3 @@ def send_rendered(*, to: list[str], subject: str, text: str, html: str) -> None:
     msg = EmailMultiAlternatives(subject=subject, body=text, to=to)
     msg.attach_alternative(html, "text/html")
     msg.send()
-
-
-def enqueue_email(template: str, *, to: list[str], context: dict) -> None:
-    """Render now (the context is plain data), send from a worker once the transaction commits."""
-    recipients = sorted({address for address in to if address})
-    if not recipients:
-        return
-    subject, text, html = render_email(template, context)
-    from jobs.services import job_enqueue
-
-    # In the caller's transaction: the email exists exactly when the change does, and a broker
-    # outage delays it without losing it.
-    job_enqueue(task="portal.send_email",
-                kwargs={"to": recipients, "subject": subject, "text": text, "html": html})

@@ -14,9 +14,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts import policy
 from accounts.models import User
-from accounts.selectors import program_admin_emails
 from audit.services import audit_record
-from review_portal.emails import enqueue_email
+from notifications import submission_events
 from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
 from reviews.models import ConflictOfInterest, PolicyVersion, Recusal
 from reviews.selectors import recommendation_compute, reviews_basis
@@ -212,33 +211,25 @@ def _transition(*, review_request: ReviewRequest, action: str, actor: User,
     if action == "submit":
         locked.submitted_at = locked.status_changed_at
     locked.save(update_fields=["status", "status_changed_at", "submitted_at"])
-    audit_record(actor=actor, action=f"review_request.{action}", obj=locked,
-                 organisation=locked.model.organisation,
-                 data={"from": previous, "to": locked.status, **(data or {})})
+    event = audit_record(actor=actor, action=f"review_request.{action}", obj=locked,
+                         organisation=locked.model.organisation,
+                         data={"from": previous, "to": locked.status, **(data or {})})
     if not (action == "withdraw" and previous == ReviewRequest.Status.DRAFT):
         # A withdrawn draft is nobody else's news: the agency never saw it.
-        _notify_other_side(review_request=locked, side=side, label=transition.label)
+        _notify_other_side(review_request=locked, side=side, label=transition.label,
+                           occasion=f"event:{event.pk}")
     review_request.status = locked.status
     review_request.status_changed_at = locked.status_changed_at
     review_request.submitted_at = locked.submitted_at
     return review_request
 
 
-def _notify_other_side(*, review_request: ReviewRequest, side: str, label: str) -> None:
-    if side == DEVELOPER:
-        reviewers = list(review_request.assignments.values_list("reviewer__email", flat=True))
-        recipients = reviewers or program_admin_emails()
-    else:
-        recipients = list(
-            User.objects.filter(membership__organisation=review_request.model.organisation,
-                                is_active=True).values_list("email", flat=True)
-        )
-    enqueue_email("request-status", to=recipients, context={
-        "request_id": review_request.pk,
-        "model_label": str(review_request.model),
-        "event": label,
-        "status": review_request.get_status_display(),
-    })
+def _notify_other_side(*, review_request: ReviewRequest, side: str, label: str,
+                       occasion: str) -> None:
+    """Through the inbox: each recipient gets an immediate email or the digest, as they chose."""
+    submission_events.request_changed(review_request=review_request,
+                                      to_agency=side == DEVELOPER, label=label,
+                                      occasion=occasion)
 
 
 def _post(*, review_request: ReviewRequest, actor: User, body: str, from_agency: bool) -> Message:
@@ -316,7 +307,8 @@ def message_post(*, review_request: ReviewRequest, actor: User, body: str) -> Me
                     data={"message": message.pk})
     else:
         _notify_other_side(review_request=review_request,
-                           side=AGENCY if from_agency else DEVELOPER, label="sent a new message")
+                           side=AGENCY if from_agency else DEVELOPER, label="sent a new message",
+                           occasion=f"message:{message.pk}")
     return message
 
 
@@ -425,8 +417,7 @@ def reviewer_assign(*, review_request: ReviewRequest, reviewer: User | None, act
     audit_record(actor=actor, action="reviewer.assigned", obj=review_request,
                  organisation=review_request.model.organisation,
                  data={"reviewer": reviewer.username, "lead": lead})
-    enqueue_email("reviewer-assigned", to=[reviewer.email], context={
-        "request_id": review_request.pk, "model_label": str(review_request.model)})
+    submission_events.reviewer_assigned(assignment=assignment)
     if review_request.status == ReviewRequest.Status.SUBMITTED:
         _transition(review_request=review_request, action="start_review", actor=actor)
     return assignment

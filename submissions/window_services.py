@@ -13,9 +13,8 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import User
-from accounts.selectors import program_admin_emails
 from audit.services import audit_record
-from review_portal.emails import enqueue_email
+from notifications import submission_events
 from review_portal.errors import ApplicationError, TransitionNotAllowed
 from submissions.models import AccessWindow, FrontierModel
 from submissions.selectors import model_is_covered
@@ -180,12 +179,14 @@ def windows_recheck_for_model(*, model: FrontierModel, actor: User | None = None
             continue
         window.flag_reason = reason
         window.save(update_fields=["flag_reason", "updated_at"])
-        audit_record(actor=actor, action="window.flagged" if reason else "window.unflagged",
-                     obj=window, organisation=model.organisation, data={"reason": reason})
+        event = audit_record(actor=actor,
+                             action="window.flagged" if reason else "window.unflagged",
+                             obj=window, organisation=model.organisation,
+                             data={"reason": reason})
         if reason:
             newly_flagged.append(window.pk)
-            enqueue_email("window-flagged", to=program_admin_emails(), context={
-                "window_id": window.pk, "model_label": str(model), "reason": reason})
+            submission_events.window_flagged(window=window, reason=reason,
+                                             occasion=f"event:{event.pk}")
     return newly_flagged
 
 
