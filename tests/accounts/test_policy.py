@@ -1,6 +1,8 @@
 """The policy functions (accounts/policy.py): each role, inactive users and anonymous users."""
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -164,3 +166,27 @@ def test_a_grant_is_live_inside_its_window_unrevoked_and_vetted(world):
     revoked = _grant(world)
     revoked.revoked_at = now
     assert not policy.grant_is_live(revoked)
+
+
+# --- the policy module is the only place ------------------------------------------------------
+
+INLINE_ROLE = re.compile(
+    r"(==|!=|\bin\b) *\(?Membership\.Role\.|\brole *(==|!=|in\b|not in\b)|\.role *(==|!=|in\b)"
+    r"|membership\.is_government|\.has_perm\(")
+APPS = ("accounts", "audit", "evaluations", "jobs", "notifications", "partners", "reviews",
+        "submissions", "review_portal")
+
+
+def test_no_role_is_compared_outside_the_policy_module():
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for app in APPS:
+        for path in (root / app).rglob("*.py"):
+            if "migrations" in path.parts or (app, path.name) == ("accounts", "policy.py"):
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                if INLINE_ROLE.search(line):
+                    found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    # The model's own definition of the government roles (templates read it) is the exception.
+    assert found == ["accounts/models.py:67: return self.role in (self.Role.REVIEWER, "
+                     "self.Role.PROGRAM_ADMIN)"]
