@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.policy import is_program_admin
+from audit.models import AuditTrailStatus
 from evaluations.models import EvaluationRun
 from evaluations.services import run_ref
 from jobs.models import OutboxMessage, Presence
@@ -110,6 +111,24 @@ class BeatHealth:
 
 
 @dataclass(frozen=True)
+class AuditTrailHealth:
+    checked_at: datetime | None  # the last periodic verification (audit.check_trail)
+    ok: bool | None  # None: never checked
+    events: int
+    problem: str  # the first problem found
+    problems: int
+    failing_since: datetime | None
+    checkpoint_sequence: int | None
+    checkpoint_at: datetime | None
+
+    @property
+    def status(self) -> str:
+        if self.ok is None:
+            return "Not checked yet"
+        return "Verified" if self.ok else f"Failed verification ({self.problems} problem(s))"
+
+
+@dataclass(frozen=True)
 class QueuedRun:
     id: int
     created_at: datetime
@@ -123,6 +142,7 @@ class QueueHealthReport:
     queues: list[QueueHealth]
     outbox: OutboxHealth
     beat: BeatHealth
+    audit_trail: AuditTrailHealth
     oldest_queued_run: QueuedRun | None
     last_email_sent_at: datetime | None
     problems: list[str] = field(default_factory=list)
@@ -181,7 +201,7 @@ def broker_depths(names: list[str]) -> tuple[dict[str, int] | None, str]:
         f"the broker gave no answer within {BROKER_DEADLINE_SECONDS:g} s")
 
 
-def _problems(*, workers, queues, outbox, beat) -> list[str]:
+def _problems(*, workers, queues, outbox, beat, audit_trail) -> list[str]:
     found = []
     if not any(w.alive for w in workers):
         found.append("No worker is running: evaluations, emails and reminders are not being "
@@ -203,11 +223,14 @@ def _problems(*, workers, queues, outbox, beat) -> list[str]:
     elif beat.stale:
         found.append(f"Beat has not ticked for {duration(beat.seconds_ago)}: periodic jobs "
                      "(reminders, digests, the evaluation sweep) are not scheduled.")
+    if audit_trail.ok is False:
+        found.append(f"The audit trail failed verification: {audit_trail.problem}")
     return found
 
 
-# presences, outbox aggregate, newest waiting error, oldest queued run, last notification email
-PAGE_QUERIES = 5
+# presences, outbox aggregate, newest waiting error, oldest queued run, last notification email,
+# the audit trail's last verification
+PAGE_QUERIES = 6
 
 
 def queue_health(*, user) -> QueueHealthReport:
@@ -257,12 +280,23 @@ def queue_health(*, user) -> QueueHealthReport:
                            age_seconds=_age(now, oldest["created_at"])) if oldest else None
 
     emailed = Notification.objects.aggregate(last=Max("emailed_at"))["last"]
+
+    verified = AuditTrailStatus.objects.filter(pk=1).first()
+    audit_trail = AuditTrailHealth(
+        checked_at=verified.checked_at if verified else None,
+        ok=verified.ok if verified else None, events=verified.events if verified else 0,
+        problem=verified.problem if verified else "",
+        problems=verified.problems if verified else 0,
+        failing_since=verified.failing_since if verified else None,
+        checkpoint_sequence=verified.checkpoint_sequence if verified else None,
+        checkpoint_at=verified.checkpoint_at if verified else None)
     last_email = max((t for t in (totals["last_email"], emailed) if t is not None), default=None)
 
     return QueueHealthReport(
         checked_at=now, workers=workers, queues=queues, outbox=outbox, beat=beat,
-        oldest_queued_run=oldest_run, last_email_sent_at=last_email,
-        problems=_problems(workers=workers, queues=queues, outbox=outbox, beat=beat))
+        audit_trail=audit_trail, oldest_queued_run=oldest_run, last_email_sent_at=last_email,
+        problems=_problems(workers=workers, queues=queues, outbox=outbox, beat=beat,
+                           audit_trail=audit_trail))
 
 
 _ERROR_KIND = re.compile(r"did not take it: ([A-Za-z_][\w.]*)")

@@ -42,6 +42,20 @@ class BeatHealthSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class AuditTrailHealthSerializer(serializers.Serializer):
+    checked_at = serializers.DateTimeField(allow_null=True,
+                                           help_text="The last periodic verification")
+    ok = serializers.BooleanField(allow_null=True, help_text="Null: never checked")
+    events = serializers.IntegerField()
+    problem = serializers.CharField(help_text="The first problem found, in a sentence")
+    problems = serializers.IntegerField()
+    failing_since = serializers.DateTimeField(allow_null=True)
+    checkpoint_sequence = serializers.IntegerField(allow_null=True,
+                                                   help_text="The newest signed checkpoint's")
+    checkpoint_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.CharField()
+
+
 class QueuedRunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -57,5 +71,6 @@ class QueueHealthReportSerializer(serializers.Serializer):
     queues = QueueHealthSerializer(many=True)
     outbox = OutboxHealthSerializer()
     beat = BeatHealthSerializer()
+    audit_trail = AuditTrailHealthSerializer()
     oldest_queued_run = QueuedRunSerializer(allow_null=True)
     last_email_sent_at = serializers.DateTimeField(allow_null=True)

@@ -36,6 +36,13 @@ app.conf.beat_schedule = {
         "task": "notifications.send_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Verify the audit trail's hash chain and sign a checkpoint of its head; a failure shows on
+    # /jobs/health/ and is emailed to the program admins once. Events after the newest
+    # checkpoint can be rewritten undetected by someone with database access: this interval.
+    "audit-check-trail": {
+        "task": "audit.check_trail",
+        "schedule": crontab(minute="*/15"),
+    },
     # Runs whose worker died (no heartbeat) are retried or failed with a reason.
     "evaluations-reconcile-runs": {
         "task": "evaluations.reconcile_runs",

@@ -272,8 +272,9 @@ def test_the_init_script_creates_a_non_superuser_owner_that_applies_every_migrat
                                "'audit_auditevent'::regclass AND NOT tgisinternal")
                 assert cursor.fetchall() == [("audit_event_no_update_or_delete",)]
                 cursor.execute("INSERT INTO audit_auditevent (created_at, actor_label, action, "
-                               "object_type, object_id, object_label, data) VALUES "
-                               "(now(), 'system', 'test.row', 'test', '1', '', '{}')")
+                               "object_type, object_id, object_label, data, sequence, "
+                               "prev_hash, hash) VALUES (now(), 'system', 'test.row', 'test', "
+                               "'1', '', '{}', 1, repeat('0', 64), repeat('0', 64))")
                 app.commit()
                 for statement in ("UPDATE audit_auditevent SET action = 'tampered'",
                                   "DELETE FROM audit_auditevent"):

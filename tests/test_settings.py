@@ -12,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+from audit.signing import generate_private_key
 from review_portal.settings.base import env_bool, env_int
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,7 @@ def production_env() -> dict:
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_SIGNING_KEY": generate_private_key(),
     }
 
 
@@ -102,7 +104,8 @@ def test_production_settings_refuse_a_missing_variable(monkeypatch, name):
         load_production(monkeypatch, env)
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "PORTAL_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "PORTAL_ENCRYPTION_KEYS",
+                                  "AUDIT_SIGNING_KEY"])
 def test_production_settings_refuse_an_empty_variable(monkeypatch, name):
     with pytest.raises(ImproperlyConfigured, match=name):
         load_production(monkeypatch, {**production_env(), name: ""})
@@ -111,6 +114,13 @@ def test_production_settings_refuse_an_empty_variable(monkeypatch, name):
 def test_production_settings_refuse_an_encryption_key_that_is_not_a_fernet_key(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="not a Fernet key"):
         load_production(monkeypatch, {**production_env(), "PORTAL_ENCRYPTION_KEYS": "hunter2"})
+
+
+@pytest.mark.parametrize("value", ["hunter2", "c2hvcnQ=", "-----BEGIN PRIVATE KEY-----\nx\n"])
+def test_production_settings_refuse_an_audit_signing_key_that_is_not_an_ed25519_key(monkeypatch,
+                                                                                   value):
+    with pytest.raises(ImproperlyConfigured, match="AUDIT_SIGNING_KEY is not an Ed25519"):
+        load_production(monkeypatch, {**production_env(), "AUDIT_SIGNING_KEY": value})
 
 
 def test_production_settings_refuse_a_nonsense_switch(monkeypatch):

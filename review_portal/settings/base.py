@@ -246,6 +246,12 @@ ACCESS_WINDOW_MAX_DAYS = env_int("ACCESS_WINDOW_MAX_DAYS", 30, minimum=1, maximu
 # encrypts, all decrypt, so a key can be rotated by prepending a new one.
 PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEYS", default=[])
 
+# The audit trail's checkpoints are signed with this Ed25519 private key (base64 of its 32-byte
+# seed, or PEM), which must not live in the database. AUDIT_PUBLIC_KEYS: retired keys' public
+# halves (base64), so checkpoints they signed still verify after a rotation.
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_PUBLIC_KEYS = env.list("AUDIT_PUBLIC_KEYS", default=[])
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL",
                              default="Frontier Review Portal <noreply@localhost>")

@@ -4,6 +4,8 @@ import secrets
 
 from cryptography.fernet import Fernet
 
+from audit.signing import generate_private_key
+
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env, env_bool
 
@@ -26,6 +28,9 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret(
 PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEYS", default=[]) or [
     _dev_secret("encryption_key", lambda: Fernet.generate_key().decode())
 ]
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="") or _dev_secret(
+    "audit_signing_key", generate_private_key
+)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "emails"
 STORAGES = {

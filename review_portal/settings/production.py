@@ -3,6 +3,8 @@
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+from audit.signing import load_private_key
+
 from .base import *  # noqa: F403
 from .base import env, env_bool, env_int
 
@@ -32,6 +34,12 @@ for _key in PORTAL_ENCRYPTION_KEYS:  # fail at start, not at the first upload
     except ValueError as _exc:
         raise ImproperlyConfigured("PORTAL_ENCRYPTION_KEYS holds a value that is not a Fernet "
                                    "key (32 url-safe base64-encoded bytes)") from _exc
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY")
+try:  # fail at start, not at the first checkpoint
+    load_private_key(AUDIT_SIGNING_KEY)
+except ValueError as _exc:
+    raise ImproperlyConfigured("AUDIT_SIGNING_KEY is not an Ed25519 private key (base64 of its "
+                               f"32-byte seed, or PEM): {_exc}") from _exc
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)

@@ -4,6 +4,8 @@ import os
 
 from cryptography.fernet import Fernet
 
+from audit.signing import generate_private_key
+
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
@@ -13,6 +15,9 @@ SECRET_KEY = "test-only-not-a-secret"  # noqa: S105 - never used outside the tes
 # generated once per test session and handed down through the environment.
 os.environ.setdefault("PORTAL_ENCRYPTION_KEYS", Fernet.generate_key().decode())
 PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEYS")
+# The same for the audit checkpoints' signing key.
+os.environ.setdefault("AUDIT_SIGNING_KEY", generate_private_key())
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY")
 # A file, not memory, so a worker process started by a test sees the same test database.
 DATABASES["default"].setdefault("TEST", {})  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
