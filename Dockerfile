@@ -32,6 +32,7 @@ COPY . .
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.db \
     CELERY_BROKER_URL=memory:// \
     PORTAL_ENCRYPTION_KEYS=$(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
+    AUDIT_SIGNING_KEY=$(python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())") \
     python manage.py collectstatic --no-input -v0
 
 USER portal
