@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.verification import audit_trail_verify, checkpoints_from_lines
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         try:
             report = audit_trail_verify(checkpoints=given, use_table=not no_table,
                                         public_keys=public_key or None)
-        except ValueError as exc:  # a public key that is not one
+        except (ValueError, ImproperlyConfigured) as exc:  # a key that is not one
             raise CommandError(str(exc)) from exc
         summary = (f"{report.events} events, head at sequence {report.head_sequence}, "
                    f"{report.checkpoints} signed checkpoints checked")
