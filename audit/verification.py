@@ -8,16 +8,21 @@ What it finds (NIST SP 800-53 AU-9, protection of audit information; AU-10, non-
   and a signed checkpoint that vouches for more events than there are;
 - a chain rewritten and re-hashed from some event on by someone without the signing key: every
   signed checkpoint past that event names a different hash;
+- an event appended with a correct link but backdated: it is dated before the event before it
+  (events are dated after the chain's head is locked, so time only moves forward along the
+  chain, give or take CLOCK_TOLERANCE between the app's hosts);
 - a forged or altered checkpoint: its Ed25519 signature does not verify.
 
 What it cannot find: someone with write access to the database can rewrite or drop the events
 appended after the newest checkpoint (recomputing their hashes), until the next checkpoint is
-signed; and deleting the checkpoints table too is only caught against an exported copy.
+signed (dating them plausibly); and deleting the checkpoints table too is only caught against
+an exported copy.
 """
 
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.utils.dateparse import parse_datetime
 
@@ -25,11 +30,14 @@ from audit import chain, signing
 from audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 
 MAX_PROBLEMS = 50
+# How far the clocks of two app hosts may disagree before an event dated earlier than the one
+# before it counts as backdated.
+CLOCK_TOLERANCE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # gap, link, hash, fork, head, checkpoint
+    kind: str  # gap, link, hash, fork, time, head, checkpoint
     message: str
     sequence: int | None = None
     event_id: int | None = None
@@ -105,7 +113,7 @@ def audit_trail_verify(*, checkpoints: list[dict] | None = None, use_table: bool
     # The head first, the events after: appends only move both forward, and a committed event
     # never has a head behind it, so reading in this order cannot report a deletion that isn't.
     head = AuditChainHead.objects.filter(pk=1).values("sequence", "hash").first()
-    expected, prev = 1, chain.GENESIS
+    expected, prev, prev_time = 1, chain.GENESIS, None
     rows = (AuditEvent.objects.order_by("sequence")
             .values("id", *chain.HASHED_FIELDS, "hash").iterator(chunk_size=2000))
     for row in rows:
@@ -129,9 +137,14 @@ def audit_trail_verify(*, checkpoints: list[dict] | None = None, use_table: bool
         if chain.event_hash(**{name: row[name] for name in chain.HASHED_FIELDS}) != row["hash"]:
             report.add(Problem("hash", f"{_event(row)} does not match its hash: it was edited "
                                        "after it was written, or forged", seq, row["id"]))
+        if prev_time is not None and row["created_at"] < prev_time - CLOCK_TOLERANCE:
+            report.add(Problem("time", f"{_event(row)} is dated "
+                                       f"{chain.canonical_time(row['created_at'])}, before the "
+                                       f"event before it ({chain.canonical_time(prev_time)}): "
+                                       "it was backdated or forged", seq, row["id"]))
         if seq in wanted:
             hash_at[seq] = (row, row["hash"])
-        prev = row["hash"]
+        prev, prev_time = row["hash"], max(prev_time or row["created_at"], row["created_at"])
         expected = max(expected, seq + 1)
         report.head_sequence, report.head_hash = seq, row["hash"]
     last = expected - 1

@@ -5,6 +5,7 @@ import base64
 import json
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -241,6 +242,23 @@ def test_an_event_forged_with_a_made_up_hash_is_named(world):
     assert code == 1
     assert (f"event id={forged.pk} (sequence {forged.sequence}, test.forged) does not match "
             "its hash") in output
+
+
+def test_a_backdated_event_appended_with_a_correct_chain_is_named(world):
+    head = AuditChainHead.objects.get()
+    fields = {"sequence": head.sequence + 1, "prev_hash": head.hash,
+              "created_at": timezone.now() - timedelta(days=3), "actor_id": None,
+              "actor_label": "system", "action": "test.forged", "object_type": "x",
+              "object_id": "1", "object_label": "", "organisation_id": None, "data": {}}
+    insert_raw(sequence=fields["sequence"], prev_hash=head.hash,
+               hash=chain.event_hash(**fields), created_at=fields["created_at"])
+    forged = AuditEvent.objects.get(action="test.forged")
+    assert forged.hash == forged.content_hash()  # the chain itself holds
+    code, output = verify()
+    assert code == 1
+    assert (f"event id={forged.pk} (sequence {forged.sequence}, test.forged) is dated "
+            f"{chain.canonical_time(forged.created_at)}, before the event before it") in output
+    assert "backdated or forged" in output
 
 
 def test_an_event_forged_into_the_middle_with_a_wrong_link_is_named(world):
