@@ -140,8 +140,8 @@ class AuditCheckpoint(models.Model):
 
 
 class AuditTrailStatus(models.Model):
-    """One row: the last periodic verification's outcome, for the jobs status page, and the
-    failure the program admins were last emailed about (so each failure is emailed once)."""
+    """One row: the last periodic verification's outcome, for the jobs status page (and the
+    object of the program admins' notification when it fails)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     checked_at = models.DateTimeField()
@@ -150,7 +150,6 @@ class AuditTrailStatus(models.Model):
     problem = models.TextField(blank=True, help_text="The first problem found, in a sentence")
     problems = models.PositiveIntegerField(default=0)
     failing_since = models.DateTimeField(null=True, blank=True)
-    notified_problem = models.TextField(blank=True)
     checkpoint_sequence = models.PositiveBigIntegerField(null=True, blank=True)
     checkpoint_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,6 +1,8 @@
+import hashlib
 import logging
 
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit import signing
@@ -45,8 +47,9 @@ def audit_checkpoint_create(*, sequence: int, head_hash: str) -> AuditCheckpoint
 
 
 def _status_record(*, report: Report, checkpoint: AuditCheckpoint | None) -> AuditTrailStatus:
-    from accounts.selectors import program_admin_emails
-    from review_portal.emails import enqueue_email
+    from notifications.models import Notification
+    from notifications.selectors import program_admins
+    from notifications.services import notify
 
     now = timezone.now()
     status = AuditTrailStatus.objects.select_for_update().filter(pk=1).first() or \
@@ -57,17 +60,20 @@ def _status_record(*, report: Report, checkpoint: AuditCheckpoint | None) -> Aud
     if checkpoint is not None:
         status.checkpoint_sequence, status.checkpoint_at = checkpoint.sequence, \
             checkpoint.created_at
-    if report.ok:
-        status.failing_since, status.notified_problem = None, ""
-    else:
-        status.failing_since = status.failing_since or now
-        # Once per new failure: the same first problem found again is not news.
-        if status.problem != status.notified_problem:
-            enqueue_email("audit-trail-broken", to=program_admin_emails(), context={
-                "problem": status.problem, "problems": status.problems,
-                "checked_at": now.strftime("%Y-%m-%d %H:%M UTC")})
-            status.notified_problem = status.problem
+    status.failing_since = None if report.ok else (status.failing_since or now)
     status.save()
+    if not report.ok:
+        # Once per new failure: notify() creates one notification per admin, object and
+        # occasion, and the same first problem of the same failing stretch is the same occasion.
+        digest = hashlib.sha256(status.problem.encode()).hexdigest()[:16]
+        notify(users=program_admins(), kind=Notification.Kind.AUDIT_TRAIL_BROKEN, obj=status,
+               occasion=f"{status.failing_since:%Y%m%dT%H%M%S}-{digest}",
+               title="The audit trail failed verification",
+               body=f"The periodic check found {status.problems} problem(s). The first: "
+                    f"{status.problem}. Events may have been deleted, edited or forged by "
+                    "someone with access to the database; run manage.py verify_audit (with "
+                    "--checkpoints and the exported checkpoints) for the full list.",
+               link=reverse("queue_health"))
     return status
 
 

@@ -40,6 +40,7 @@ class Notification(models.Model):
         REQUEST_STATUS = "request_status", "Determination request update"
         REVIEWER_ASSIGNED = "reviewer_assigned", "Assigned to review"
         WINDOW_FLAGGED = "window_flagged", "Access window flagged"
+        AUDIT_TRAIL_BROKEN = "audit_trail_broken", "Audit trail failed verification"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")

@@ -60,7 +60,6 @@ class Migration(migrations.Migration):
                                              help_text="The first problem found, in a sentence")),
                 ("problems", models.PositiveIntegerField(default=0)),
                 ("failing_since", models.DateTimeField(blank=True, null=True)),
-                ("notified_problem", models.TextField(blank=True)),
                 ("checkpoint_sequence", models.PositiveBigIntegerField(blank=True, null=True)),
                 ("checkpoint_at", models.DateTimeField(blank=True, null=True)),
             ],
