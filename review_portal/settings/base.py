@@ -392,12 +392,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Content-Security-Policy (django-csp) -----------------------------------------------------
 # Scripts and styles come from the portal's own static files only: no 'unsafe-inline', no
-# 'unsafe-eval'. A template that truly needs an inline block gives it nonce="{{ request.csp_nonce
-# }}" (the nonce is only added to the header on responses that use it). `json_script` and other
+# 'unsafe-eval'. A template that truly needs an inline block gives it the request's nonce,
+# request.csp_nonce (added to the header only on responses that use it). `json_script` and other
 # <script type="application/json"> data blocks are not executed, so they need nothing. img-src
 # allows data: for the TOTP QR code (allauth) and the icons in Swagger UI's stylesheet.
-# style-src-attr: DRF's browsable API writes two fixed style attributes ("float: right;
-# margin-right: 10px" on its Filters / Extra Actions buttons); only those exact values are
+# style-src-attr: DRF's browsable API writes one fixed style attribute ("float: right;
+# margin-right: 10px", on its Filters and Extra Actions buttons); only that exact value is
 # allowed, by hash, so no injected style attribute is.
 from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES  # noqa: E402
 
