@@ -1,4 +1,5 @@
 from accounts.policy import role_of
+from accounts.selectors import security_key_required
 
 
 def membership(request):
@@ -7,4 +8,6 @@ def membership(request):
     return {
         "current_role": role,
         "current_organisation": user.membership.organisation if role else None,
+        # The key pages say so when the program requires a key for this user's role.
+        "security_key_required": bool(role) and security_key_required(user),
     }

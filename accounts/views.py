@@ -25,7 +25,6 @@ def profile(request):
     return render(request, "accounts/profile.html", {
         "form": form, "new_key": new_key,
         "security_keys": selectors.security_keys_for_user(user=request.user),
-        "security_key_required": selectors.security_key_required(request.user),
         "tokens": selectors.api_tokens_for_user(user=request.user)})
 
 
