@@ -4,10 +4,12 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from accounts.policy import is_program_admin
 from audit.models import AuditEvent
 from audit.selectors import AuditEventFilter
+from review_portal.api_fields import ModelSerializer
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
-    organisation = serializers.CharField(source="organisation.name", default=None)
+class AuditEventSerializer(ModelSerializer):
+    organisation = serializers.CharField(source="organisation.name", default=None,
+                                         allow_null=True)
 
     class Meta:
         model = AuditEvent

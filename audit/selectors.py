@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from audit.models import AuditEvent
+from review_portal.api_fields import IsoDateTimeFilter
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -9,8 +10,9 @@ class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="iexact")
     object_type = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # With a time zone: the API refuses a naive datetime rather than guess one.
+    since = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

@@ -97,8 +97,8 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(responses=SampleResultSerializer(many=True))
     @action(detail=True, methods=["get"])
     def samples(self, request, pk=None):
-        run = self.get_object()
-        return Response(SampleResultSerializer(run.samples.all(), many=True).data)
+        page = self.paginate_queryset(self.get_object().samples.all())
+        return self.get_paginated_response(SampleResultSerializer(page, many=True).data)
 
     @extend_schema(responses={(200, "application/zip"): OpenApiResponse(
         description="The Inspect log (.eval). Every download is recorded.")})

@@ -8,9 +8,10 @@ from evaluations.models import (
     SuiteVersion,
 )
 from jobs.selectors import run_queue_notice, run_queue_notices
+from review_portal.api_fields import ModelSerializer
 
 
-class SuiteVersionSerializer(serializers.ModelSerializer):
+class SuiteVersionSerializer(ModelSerializer):
     suite = serializers.CharField(source="suite.name")
 
     class Meta:
@@ -20,7 +21,7 @@ class SuiteVersionSerializer(serializers.ModelSerializer):
                   "created_at"]
 
 
-class BenchmarkSuiteSerializer(serializers.ModelSerializer):
+class BenchmarkSuiteSerializer(ModelSerializer):
     versions = SuiteVersionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -39,7 +40,7 @@ class SuiteCreateSerializer(serializers.Serializer):
     task_args = serializers.JSONField(required=False)
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(ModelSerializer):
     """The key is write-only and never returned: only whether one is set."""
 
     api_key = serializers.CharField(write_only=True, required=False, allow_blank=True,
@@ -54,7 +55,7 @@ class EndpointSerializer(serializers.ModelSerializer):
         extra_kwargs = {"base_url": {"required": False}, "simulated_levels": {"required": False}}
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(ModelSerializer):
     suite_version = serializers.PrimaryKeyRelatedField(read_only=True)
     suite_label = serializers.CharField(source="suite_version.__str__", read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
@@ -108,7 +109,7 @@ class RunStartedSerializer(RunSerializer):
         read_only_fields = fields
 
 
-class SampleResultSerializer(serializers.ModelSerializer):
+class SampleResultSerializer(ModelSerializer):
     class Meta:
         model = SampleResult
         fields = ["sample_id", "category", "score", "answer", "target"]

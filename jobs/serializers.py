@@ -2,15 +2,17 @@
 
 from rest_framework import serializers
 
+from review_portal.api_fields import StrictDateTimeField
+
 
 class WorkerHealthSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="Celery's node name")
     hostname = serializers.CharField()
     queues = serializers.ListField(child=serializers.CharField())
     concurrency = serializers.IntegerField()
-    started_at = serializers.DateTimeField()
-    seen_at = serializers.DateTimeField(help_text="When the worker last said it was alive")
-    stopped_at = serializers.DateTimeField(allow_null=True,
+    started_at = StrictDateTimeField()
+    seen_at = StrictDateTimeField(help_text="When the worker last said it was alive")
+    stopped_at = StrictDateTimeField(allow_null=True,
                                            help_text="Set when it shut down cleanly")
     seen_seconds_ago = serializers.IntegerField()
     alive = serializers.BooleanField(help_text="Seen within 20 s and not stopped")
@@ -28,7 +30,7 @@ class QueueHealthSerializer(serializers.Serializer):
 
 class OutboxHealthSerializer(serializers.Serializer):
     waiting = serializers.IntegerField(help_text="Jobs not yet handed to the broker")
-    oldest_waiting_at = serializers.DateTimeField(allow_null=True)
+    oldest_waiting_at = StrictDateTimeField(allow_null=True)
     oldest_waiting_seconds = serializers.IntegerField(allow_null=True)
     last_error = serializers.CharField(help_text="The newest reason a waiting job was not "
                                                  "taken")
@@ -36,7 +38,7 @@ class OutboxHealthSerializer(serializers.Serializer):
 
 
 class BeatHealthSerializer(serializers.Serializer):
-    last_tick_at = serializers.DateTimeField(allow_null=True)
+    last_tick_at = StrictDateTimeField(allow_null=True)
     seconds_ago = serializers.IntegerField(allow_null=True)
     stale = serializers.BooleanField(help_text="No tick for more than 60 s, or never seen")
     status = serializers.CharField()
@@ -58,12 +60,12 @@ class AuditTrailHealthSerializer(serializers.Serializer):
 
 class QueuedRunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    created_at = StrictDateTimeField()
     age_seconds = serializers.IntegerField()
 
 
 class QueueHealthReportSerializer(serializers.Serializer):
-    checked_at = serializers.DateTimeField()
+    checked_at = StrictDateTimeField()
     status = serializers.ChoiceField(choices=["OK", "Needs attention"])
     problems = serializers.ListField(child=serializers.CharField(),
                                      help_text="What needs attention, in sentences")
@@ -73,4 +75,4 @@ class QueueHealthReportSerializer(serializers.Serializer):
     beat = BeatHealthSerializer()
     audit_trail = AuditTrailHealthSerializer()
     oldest_queued_run = QueuedRunSerializer(allow_null=True)
-    last_email_sent_at = serializers.DateTimeField(allow_null=True)
+    last_email_sent_at = StrictDateTimeField(allow_null=True)

@@ -5,9 +5,10 @@ from rest_framework.response import Response
 
 from notifications import selectors, services
 from notifications.models import Notification
+from review_portal.api_fields import ModelSerializer
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     is_read = serializers.SerializerMethodField()
 
     class Meta:

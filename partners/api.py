@@ -156,7 +156,7 @@ class AccessGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                       reason=data.get("reason", ""))
         return Response(AccessGrantSerializer(grant).data)
 
-    @extend_schema(request=None, responses=TokenSerializer)
+    @extend_schema(request=None, responses={201: TokenSerializer})
     @action(detail=True, methods=["post"])
     def token(self, request, pk=None):
         grant = selectors.grant_get_for_user(user=request.user, pk=pk)
@@ -176,7 +176,7 @@ class ModelTermsView(APIView):
             raise ApplicationError("No terms yet.", status=404)
         return Response(TermsSerializer(terms).data)
 
-    @extend_schema(request=TermsSetSerializer, responses=TermsSerializer)
+    @extend_schema(request=TermsSetSerializer, responses={201: TermsSerializer})
     def post(self, request, pk):
         model = model_get_for_user(user=request.user, pk=pk)
         data = parse_input(TermsSetSerializer, request)

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from partners.models import AccessGrant, AccessRequest, PartnerProfile
+from review_portal.api_fields import ModelSerializer, StrictDateTimeField
 
 
 def _viewer(serializer):
@@ -20,7 +21,7 @@ def _partner_detail(help_text: str):
                                  help_text=f"{help_text}. {PARTNER_DETAILS_NOTE}")
 
 
-class PartnerApplySerializer(serializers.ModelSerializer):
+class PartnerApplySerializer(ModelSerializer):
     """What a partner organisation sends when it applies."""
 
     class Meta:
@@ -29,7 +30,7 @@ class PartnerApplySerializer(serializers.ModelSerializer):
                   "justification"]
 
 
-class PartnerProfileSerializer(serializers.ModelSerializer):
+class PartnerProfileSerializer(ModelSerializer):
     """A partner organisation as the caller may see it: everyone who sees it gets its name,
     number, sector and status; contact details, what it protects and its vetting file only
     program admins and the organisation itself (accounts.policy.sees_partner_details)."""
@@ -64,7 +65,7 @@ class PartnerProfileSerializer(serializers.ModelSerializer):
         return data
 
 
-class AccessRequestSerializer(serializers.ModelSerializer):
+class AccessRequestSerializer(ModelSerializer):
     model_label = serializers.CharField(source="model.__str__", read_only=True)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
@@ -93,14 +94,14 @@ class AccessRequestSerializer(serializers.ModelSerializer):
 
 class AccessRequestCreateSerializer(serializers.Serializer):
     model = serializers.IntegerField()
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = StrictDateTimeField()
+    ends_at = StrictDateTimeField()
     justification = serializers.CharField()
     organisation = serializers.IntegerField(required=False,
                                             help_text="Partner organisation a developer invites")
 
 
-class AccessGrantSerializer(serializers.ModelSerializer):
+class AccessGrantSerializer(ModelSerializer):
     model_label = serializers.CharField(source="model.__str__", read_only=True)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     is_live = serializers.SerializerMethodField()
@@ -136,7 +137,7 @@ class TermsSerializer(serializers.Serializer):
     model = serializers.IntegerField(source="model_id")
     version = serializers.IntegerField()
     text = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    created_at = StrictDateTimeField()
 
 
 class IntrospectRequestSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from partners import tracking
 from partners.tracking_views import WindowFilterForm
+from review_portal.api_fields import StrictDateTimeField
 from review_portal.errors import ApplicationError
 from submissions.selectors import window_get_for_user
 from submissions.window_services import window_issue_token
@@ -21,8 +22,8 @@ class TrackedWindowSerializer(serializers.Serializer):
     model_label = serializers.CharField()
     developer = serializers.CharField()
     organisation = serializers.CharField(source="holder")
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = StrictDateTimeField()
+    ends_at = StrictDateTimeField()
     state = serializers.ChoiceField(choices=list(tracking.State.LABELS))
     note = serializers.CharField(help_text="The flag or revocation reason, if any")
 
@@ -62,7 +63,7 @@ class WindowTokenView(APIView):
     """Issue (or rotate) the government window's access token: a program admin or a reviewer
     assigned to a request of the model."""
 
-    @extend_schema(request=None, responses=WindowTokenSerializer)
+    @extend_schema(request=None, responses={201: WindowTokenSerializer})
     def post(self, request, pk):
         window = window_get_for_user(user=request.user, pk=pk)
         window, token = window_issue_token(window=window, actor=request.user)

@@ -3,9 +3,16 @@
 
 import sys
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.defaults import bad_request as bad_request_page
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as server_error_page
 from rest_framework import exceptions, status
@@ -32,6 +39,28 @@ def _first_error(detail, prefix: str = "") -> str:
     if isinstance(detail, list) and detail:
         return _first_error(detail[0], prefix)
     return f"{prefix}{detail}"
+
+
+def _refused_request(exc) -> tuple[dict, int] | None:
+    """(body, status) for a request Django refuses before any view sees its data: a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, too many fields or files a 400."""
+    if isinstance(exc, RequestDataTooBig):
+        return {"detail": "The request body is larger than the API accepts "
+                          f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, uploaded files apart).",
+                "code": "request_too_large"}, 413
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return {"detail": str(exc), "code": "too_many_fields"}, 400
+    return None
+
+
+def bad_request(request, exception=None):
+    """handler400 (Django's SuspiciousOperation, raised outside a view or past DRF): JSON under
+    /api/, the normal page elsewhere."""
+    if request.path.startswith("/api/"):
+        body, code = _refused_request(exception) or ({"detail": "Bad request.",
+                                                      "code": "bad_request"}, 400)
+        return JsonResponse(body, status=code)
+    return bad_request_page(request, exception)
 
 
 def not_found(request, exception=None):
@@ -62,6 +91,10 @@ def exception_handler(exc, context):
         return Response({"detail": detail, "code": code}, status=503,
                         headers={"Retry-After": str(RETRY_AFTER_SECONDS),
                                  "Cache-Control": "no-store"})
+    refused = _refused_request(exc)
+    if refused is not None:  # raised while DRF parsed the body
+        body, code = refused
+        return Response(body, status=code)
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:

@@ -22,6 +22,7 @@ from submissions.api import (
     WindowViewSet,
 )
 
+handler400 = "review_portal.api.bad_request"
 handler404 = "review_portal.api.not_found"
 handler500 = "review_portal.api.server_error"
 

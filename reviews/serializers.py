@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evaluations.models import Capability
+from review_portal.api_fields import ModelSerializer
 from reviews.models import ConflictOfInterest, PolicyRule, PolicyVersion, Review, RubricVersion
 from submissions.models import Recommendation, ReviewerAssignment
 
@@ -15,7 +16,7 @@ class DimensionSerializer(serializers.Serializer):
     guidance = serializers.CharField(max_length=5_000)
 
 
-class RubricSerializer(serializers.ModelSerializer):
+class RubricSerializer(ModelSerializer):
     dimensions = DimensionSerializer(many=True, read_only=True)
     in_use = serializers.BooleanField(read_only=True, default=False,
                                       help_text="Used by a review: immutable")
@@ -34,7 +35,7 @@ class RubricWriteSerializer(serializers.Serializer):
                                         help_text="Make it the active rubric (on creation)")
 
 
-class PolicyRuleSerializer(serializers.ModelSerializer):
+class PolicyRuleSerializer(ModelSerializer):
     kind = serializers.ChoiceField(PolicyRule.Kind.choices)
     category = serializers.ChoiceField(Capability.choices, required=False, allow_blank=True)
 
@@ -44,7 +45,7 @@ class PolicyRuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "position"]
 
 
-class PolicySerializer(serializers.ModelSerializer):
+class PolicySerializer(ModelSerializer):
     rules = PolicyRuleSerializer(many=True, read_only=True)
     in_use = serializers.BooleanField(read_only=True, default=False,
                                       help_text="A determination rests on it: immutable")
@@ -64,7 +65,7 @@ class PolicyWriteSerializer(serializers.Serializer):
                                         help_text="Make it the active policy (on creation)")
 
 
-class ConflictSerializer(serializers.ModelSerializer):
+class ConflictSerializer(ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     kind = serializers.ChoiceField(ConflictOfInterest.Kind.choices)
@@ -82,7 +83,7 @@ class ConflictWriteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5_000)
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
 
     class Meta:
@@ -95,11 +96,15 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5_000)
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
     rubric_version = serializers.IntegerField(source="rubric_version.number", read_only=True)
     scores = serializers.DictField(child=serializers.IntegerField(), read_only=True)
-    recommendation = serializers.ChoiceField(Recommendation.choices, read_only=True)
+    # A draft has none yet: "" (what the write side accepts too), declared in the enum.
+    recommendation = serializers.ChoiceField(Recommendation.choices, read_only=True,
+                                             allow_blank=True)
+    confidence = serializers.ChoiceField(Review.Confidence.choices, read_only=True,
+                                         allow_blank=True)
 
     class Meta:
         model = Review

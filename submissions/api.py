@@ -148,7 +148,8 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._answer(review_request)
 
     @extend_schema(methods=["get"], responses=MessageSerializer(many=True))
-    @extend_schema(methods=["post"], request=MessageSerializer, responses=MessageSerializer)
+    @extend_schema(methods=["post"], request=MessageSerializer,
+                   responses={201: MessageSerializer})
     @action(detail=True, methods=["get", "post"])
     def messages(self, request, pk=None):
         review_request = self._get(pk)
@@ -159,9 +160,10 @@ class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Response(MessageSerializer(message, context={"request": request}).data,
                             status=status.HTTP_201_CREATED)
         services.request_view_record(review_request=review_request, actor=request.user)
-        messages = selectors.messages_for_request(review_request=review_request)
-        return Response(MessageSerializer(messages, many=True,
-                                          context={"request": request}).data)
+        page = self.paginate_queryset(selectors.messages_for_request(
+            review_request=review_request))
+        return self.get_paginated_response(MessageSerializer(
+            page, many=True, context={"request": request}).data)
 
 
 class ArtifactViewSet(viewsets.GenericViewSet):
@@ -180,7 +182,8 @@ class ArtifactViewSet(viewsets.GenericViewSet):
         return selectors.artifacts_for_request(review_request=self._request())
 
     def list(self, request, request_pk=None):
-        return Response(ArtifactSerializer(self.get_queryset(), many=True).data)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ArtifactSerializer(page, many=True).data)
 
     @extend_schema(request=ArtifactUploadSerializer, responses=ArtifactSerializer)
     def create(self, request, request_pk=None):

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.policy import is_government
+from review_portal.api_fields import ModelSerializer, StrictDateTimeField
 from submissions.models import (
     AccessWindow,
     Artifact,
@@ -19,7 +20,7 @@ def _viewer_is_government(context) -> bool:
     return is_government(getattr(context.get("request"), "user", None))
 
 
-class FrontierModelSerializer(serializers.ModelSerializer):
+class FrontierModelSerializer(ModelSerializer):
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     modalities = serializers.ListField(child=serializers.ChoiceField(Modality.choices),
                                        allow_empty=False)
@@ -37,7 +38,7 @@ class FrontierModelSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class DeterminationSerializer(serializers.ModelSerializer):
+class DeterminationSerializer(ModelSerializer):
     class Meta:
         model = Determination
         fields = ["id", "outcome", "rationale", "decided_at"]
@@ -54,7 +55,7 @@ class AgencyDeterminationSerializer(DeterminationSerializer):
             "override_reason", "runs", "reviews"]
 
 
-class ReviewRequestSerializer(serializers.ModelSerializer):
+class ReviewRequestSerializer(ModelSerializer):
     model = serializers.PrimaryKeyRelatedField(read_only=True)
     model_label = serializers.CharField(source="model.__str__", read_only=True)
     determinations = serializers.SerializerMethodField()
@@ -102,7 +103,7 @@ class AssignSerializer(serializers.Serializer):
         help_text="Make them the lead; by default they lead when the request has no lead")
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ModelSerializer):
     author = serializers.SerializerMethodField()
 
     class Meta:
@@ -117,7 +118,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return obj.author.get_full_name() or obj.author.username
 
 
-class ArtifactSerializer(serializers.ModelSerializer):
+class ArtifactSerializer(ModelSerializer):
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -135,7 +136,7 @@ class ArtifactUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
 
 
-class WindowSerializer(serializers.ModelSerializer):
+class WindowSerializer(ModelSerializer):
     model = serializers.PrimaryKeyRelatedField(read_only=True)
     model_label = serializers.CharField(source="model.__str__", read_only=True)
     flagged = serializers.BooleanField(source="is_flagged", read_only=True)
@@ -149,6 +150,6 @@ class WindowSerializer(serializers.ModelSerializer):
 
 class WindowWriteSerializer(serializers.Serializer):
     model = serializers.IntegerField(required=False)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = StrictDateTimeField()
+    ends_at = StrictDateTimeField()
 

@@ -207,7 +207,7 @@ def test_the_thread_is_read_only_by_those_who_may_see_the_request(api, world, ac
         f"/api/v1/review-requests/{world.request.pk}/messages/")
     check(response, expected)
     if expected == 200:
-        assert [m["body"] for m in response.json()] == ["Which scaffolds?"]
+        assert [m["body"] for m in response.json()["results"]] == ["Which scaffolds?"]
 
 
 @pytest.mark.parametrize("actor,expected", table(
@@ -411,7 +411,7 @@ def test_developers_read_agency_messages_as_from_the_agency(api, determined_afte
                                                             actor, author):
     w = determined_after_a_question
     messages = api.as_(w.actors()[actor]).get(
-        f"/api/v1/review-requests/{w.request.pk}/messages/").json()
+        f"/api/v1/review-requests/{w.request.pk}/messages/").json()["results"]
     assert [(m["author"], m["from_agency"]) for m in messages] == [
         (author, True), ("owner", False)]
 

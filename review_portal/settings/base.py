@@ -288,6 +288,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the errors every operation can answer (one JSON shape).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "review_portal.schema.add_error_responses"],
     # Several models have a `kind` / `status` choice: name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "OrganisationKindEnum": "accounts.models.Organisation.Kind",

@@ -387,7 +387,7 @@ def test_per_sample_results_are_for_the_assigned_reviewer_and_admins(client, eva
     response = client.get(f"/api/v1/runs/{evaluated.run.pk}/samples/")
     check_api(response, expected)
     if expected == 200:
-        assert [s["sample_id"] for s in response.json()] == ["i0", "i1"]
+        assert [s["sample_id"] for s in response.json()["results"]] == ["i0", "i1"]
 
 
 @pytest.mark.parametrize("actor,expected", table(

@@ -437,5 +437,5 @@ def test_the_artifact_list_shows_what_the_owner_uploaded(world, artifact, client
     client.force_login(world.reviewer)
     response = client.get(api_upload_url(world))
     assert response.status_code == 200
-    assert [a["sha256"] for a in response.json()] == [artifact.sha256]
+    assert [a["sha256"] for a in response.json()["results"]] == [artifact.sha256]
     assert not downloads().exists()
