@@ -45,16 +45,15 @@ class BeatHealthSerializer(serializers.Serializer):
 
 
 class AuditTrailHealthSerializer(serializers.Serializer):
-    checked_at = serializers.DateTimeField(allow_null=True,
-                                           help_text="The last periodic verification")
+    checked_at = StrictDateTimeField(allow_null=True, help_text="The last periodic verification")
     ok = serializers.BooleanField(allow_null=True, help_text="Null: never checked")
     events = serializers.IntegerField()
     problem = serializers.CharField(help_text="The first problem found, in a sentence")
     problems = serializers.IntegerField()
-    failing_since = serializers.DateTimeField(allow_null=True)
+    failing_since = StrictDateTimeField(allow_null=True)
     checkpoint_sequence = serializers.IntegerField(allow_null=True,
                                                    help_text="The newest signed checkpoint's")
-    checkpoint_at = serializers.DateTimeField(allow_null=True)
+    checkpoint_at = StrictDateTimeField(allow_null=True)
     status = serializers.CharField()
 
 
