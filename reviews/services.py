@@ -203,12 +203,14 @@ def rubric_create(*, actor: User, name: str, dimensions, activate: bool = False)
     return rubric
 
 
-def rubric_check_editable(*, rubric: RubricVersion) -> None:
+def rubric_check_editable(*, rubric: RubricVersion) -> RubricVersion:
     """A rubric in use is frozen: once a review scores on a version, that version never changes
-    (pages, API and commands all refuse through here; the admin is read-only)."""
+    (pages, API and commands all refuse through here; the admin is read-only). Returns the
+    rubric when it may still change."""
     if rubric.reviews.exists():
         raise ApplicationError(f"Rubric v{rubric.number} is used by a review and can no longer "
                                "change; create a new version.", status=409)
+    return rubric
 
 
 @transaction.atomic
@@ -313,11 +315,13 @@ def policy_create(*, actor: User, name: str, rules, notes: str = "",
     return policy
 
 
-def policy_check_editable(*, policy: PolicyVersion) -> None:
-    """A threshold policy version a determination rests on is frozen, like a rubric in use."""
+def policy_check_editable(*, policy: PolicyVersion) -> PolicyVersion:
+    """A threshold policy version a determination rests on is frozen, like a rubric in use.
+    Returns the policy when it may still change."""
     if policy.determinations.exists():
         raise ApplicationError(f"Policy v{policy.number} is the basis of a determination and can "
                                "no longer change; create a new version.", status=409)
+    return policy
 
 
 @transaction.atomic

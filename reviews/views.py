@@ -193,8 +193,7 @@ def rubric_create(request):
 def rubric_edit(request, pk):
     rubric = selectors.rubric_get_for_user(user=request.user, pk=pk)
     _require_admin(request.user)
-    if not call_service(request, None,
-                        lambda: services.rubric_check_editable(rubric=rubric) or True):
+    if call_service(request, None, lambda: services.rubric_check_editable(rubric=rubric)) is None:
         return redirect("rubric_detail", pk=pk)
     return _rubric_form(request, rubric=rubric)
 
@@ -263,8 +262,7 @@ def policy_create(request):
 def policy_edit(request, pk):
     policy = selectors.policy_get_for_user(user=request.user, pk=pk)
     _require_admin(request.user)
-    if not call_service(request, None,
-                        lambda: services.policy_check_editable(policy=policy) or True):
+    if call_service(request, None, lambda: services.policy_check_editable(policy=policy)) is None:
         return redirect("policy_detail", pk=pk)
     return _policy_form(request, policy=policy)
 
