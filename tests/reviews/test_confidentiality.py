@@ -4,6 +4,8 @@ page or endpoint: every URL is fetched and no secret appears in any answer. Afte
 determination the developer reads the outcome, the rationale and the comments written for
 them, signed "Reviewer 1"."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -20,7 +22,7 @@ from tests.reviews.conftest import FULL_SCORES, add_run, suite_version
 
 SECRETS = ["jsmith-agency", "Jane Smithson", "mdoe-agency", "Max Doe", "POLICY-SECRET",
            "CITATION-SECRET", "INTERNAL-SECRET", "NOTES-SECRET", "OVERRIDE-SECRET",
-           "CONFLICT-SECRET", "RECUSAL-SECRET", "0.777", "recommend", "Policy v"]
+           "CONFLICT-SECRET", "RECUSAL-SECRET", "recommend", "Policy v"]
 
 
 @pytest.fixture
@@ -91,6 +93,8 @@ def test_no_page_or_endpoint_shows_a_developer_or_partner_any_secret(client, dec
         body = response.content.decode()
         for secret in SECRETS:
             assert secret not in body, (url, secret)
+        # The accuracy, not the same digits inside a timestamp's microseconds (…:00.777943Z).
+        assert not re.search(r"(?<![\d:])0\.777(?!\d)", body), (url, "0.777")
 
 
 @pytest.mark.parametrize("actor", ["owner", "colleague"])
