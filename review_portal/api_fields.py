@@ -6,6 +6,8 @@ refuses a naive datetime with a 400 that says what to send. Every serializer and
 takes a datetime uses these: `StrictDateTimeField` directly, `ModelSerializer` for model fields
 (its field mapping), `IsoDateTimeFilter` for query filters."""
 
+from datetime import UTC
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
@@ -45,7 +47,15 @@ class StrictIsoDateTimeField(IsoDateTimeField):
                 parsed = None
             if parsed is not None and timezone.is_naive(parsed):
                 raise DjangoValidationError(NAIVE_DATETIME, code="naive")
-        return super().to_python(value)
+        result = super().to_python(value)
+        if result is None:
+            return None
+        # In UTC, as the serializer field does: the database refuses offsets past 15:59
+        # (Python allows 23:59), and a value at the calendar's edge may not convert at all.
+        try:
+            return result.astimezone(UTC)
+        except OverflowError as exc:
+            raise DjangoValidationError("Datetime out of range.", code="overflow") from exc
 
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):

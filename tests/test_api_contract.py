@@ -275,6 +275,13 @@ def test_an_audit_filter_without_a_zone_answers_400(world, api):
     assert body["errors"]["since"] == [NAIVE_DATETIME]
 
 
+@pytest.mark.parametrize("since", ["1049-09-20T17:38:45+23:54", "0001-01-01T00:00:00+05:00"])
+def test_an_audit_filter_at_the_edges_of_time_answers_json_not_a_500(world, api, since):
+    response = api.as_(world.admin).get("/api/v1/audit-events/", data={"since": since})
+    assert response["Content-Type"] == "application/json"
+    assert response.status_code in (200, 400), response.content[:300]
+
+
 def test_an_audit_filter_with_a_zone_filters(world, api):
     cutoff = timezone.now()
     services.model_register(actor=world.owner, **model_fields(name="Later"))
