@@ -98,12 +98,15 @@ def test_a_run_started_while_the_broker_is_down_waits_and_starts_soon_after_it_r
     own_broker.start()
     back = time.monotonic()
     started = wait_for(lambda: EvaluationRun.objects.filter(
-        pk=body["id"], started_at__isnull=False).exists(), seconds=30, every=0.1)
+        pk=body["id"], started_at__isnull=False).exists(), seconds=60, every=0.1)
     assert started, worker.log()
     restarted_in = time.monotonic() - back
     print(f"broker down: start answered in {answered_in:.2f} s; "
           f"the run started {restarted_in:.2f} s after the broker returned")
-    assert restarted_in < 10, restarted_in
+    # Seconds, not the hour it used to take. The relay backs off at most 2 s and the worker
+    # reconnects within about 2 s, but under a loaded CI machine one run took 13 s: the bound is
+    # generous so it tells "soon" from "after the hourly sweep", not one machine's speed.
+    assert restarted_in < 30, restarted_in
     assert wait_for(lambda: _finished(body["id"]), seconds=120), worker.log()
     _succeeded_once(body["id"])
     assert OutboxMessage.objects.get(ref=run_ref(body["id"])).state == OutboxMessage.State.DONE
