@@ -29,7 +29,7 @@ from review_portal.errors import ApplicationError, TransitionNotAllowed
 from submissions import services as submission_services
 from submissions.models import ReviewRequest
 from tests.conftest import bring_to
-from tests.evaluations.conftest import LEVELS, simulated_endpoint
+from tests.evaluations.conftest import LEVELS, purge_queues, simulated_endpoint
 
 ITEMS = [
     {"id": f"{cat[:4]}-{n}", "input": f"Question {n} about {cat}?",
@@ -418,6 +418,9 @@ def test_a_requeued_run_is_claimed_again_as_its_next_attempt(ready, small_suite,
 
 def test_the_sweep_enqueues_a_lost_queued_job_again_but_not_at_every_sweep(
         ready, small_suite, django_capture_on_commit_callbacks):
+    # The sweep republishes only into an empty evaluations queue, read from the real broker: a
+    # job an earlier test left there must not count.
+    purge_queues()
     never_picked = make_run(ready, small_suite)
     requeued_then_lost = make_run(ready, small_suite, attempts=1, heartbeat_at=stale(7200))
     recent = make_run(ready, small_suite)
