@@ -32,34 +32,34 @@ def _b64decode(text: str) -> bytes:
         raise ValueError("not base64") from exc
 
 
-def load_private_key(text: str) -> Ed25519PrivateKey:
-    """A PEM (PKCS#8) Ed25519 private key, or the base64 of its 32-byte seed."""
+def _load_key(text: str, *, load_pem, key_class, from_raw, what: str):
+    """A PEM Ed25519 key of `key_class`, or the base64 of its 32 raw bytes."""
     text = (text or "").strip()
     if not text:
         raise ValueError("empty")
     if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_private_key(text.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
+        key = load_pem(text.encode())
+        if not isinstance(key, key_class):
             raise ValueError("not an Ed25519 key")
         return key
     raw = _b64decode(text)
     if len(raw) != 32:
-        raise ValueError("an Ed25519 seed is 32 bytes")
-    return Ed25519PrivateKey.from_private_bytes(raw)
+        raise ValueError(f"an Ed25519 {what} is 32 bytes")
+    return from_raw(raw)
+
+
+def load_private_key(text: str) -> Ed25519PrivateKey:
+    """A PEM (PKCS#8) Ed25519 private key, or the base64 of its 32-byte seed."""
+    return _load_key(text, load_pem=lambda pem: serialization.load_pem_private_key(pem, None),
+                     key_class=Ed25519PrivateKey, from_raw=Ed25519PrivateKey.from_private_bytes,
+                     what="seed")
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:
     """A PEM Ed25519 public key, or the base64 of its 32 raw bytes."""
-    text = (text or "").strip()
-    if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_public_key(text.encode())
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("not an Ed25519 key")
-        return key
-    raw = _b64decode(text)
-    if len(raw) != 32:
-        raise ValueError("an Ed25519 public key is 32 bytes")
-    return Ed25519PublicKey.from_public_bytes(raw)
+    return _load_key(text, load_pem=serialization.load_pem_public_key,
+                     key_class=Ed25519PublicKey, from_raw=Ed25519PublicKey.from_public_bytes,
+                     what="public key")
 
 
 def generate_private_key() -> str:
