@@ -1,9 +1,9 @@
-from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
 from accounts.selectors import needs_second_factor, security_key_required
+from accounts.services import api_token_record_use
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -35,7 +35,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
                 "Register a security key or passkey before using the portal."
                 if security_key_required(token.user)
                 else "Set up two-factor authentication before using the portal.")
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        api_token_record_use(token=token)
         return token.user, token
 
     def authenticate_header(self, request):

@@ -1,7 +1,9 @@
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -70,6 +72,24 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     token.save()
     audit_record(actor=user, action="api_token.created", obj=token, data={"name": token.name})
     return token, key
+
+
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def api_token_record_use(*, token: ApiToken) -> None:
+    """Record that the token was just used, at most once a minute: a gateway calling many
+    times a second would otherwise write the row on every request. The condition is in the
+    UPDATE, so concurrent requests of the same minute still write once; the token as loaded
+    tells whether to try, so a recently used token costs no query at all."""
+    now = timezone.now()
+    stale = now - TOKEN_USE_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    (ApiToken.objects.filter(pk=token.pk)
+     .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale))
+     .update(last_used_at=now))
+    token.last_used_at = now
 
 
 def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:

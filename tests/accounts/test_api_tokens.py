@@ -2,12 +2,16 @@
 
 import hashlib
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
+from accounts.authentication import ApiTokenAuthentication
 from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
 from audit.models import AuditEvent
@@ -101,6 +105,31 @@ def test_a_token_authenticates_api_calls_as_its_user(world, client):
     assert names == [world.model.name]  # the owner's models, not the outsider's
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_a_token_records_its_use_at_most_once_a_minute(world, client):
+    token, key = api_token_create(user=world.owner, name="script")
+    client.get("/api/v1/models/", **bearer(key))
+    token.refresh_from_db()
+    first = token.last_used_at
+    client.get("/api/v1/models/", **bearer(key))
+    token.refresh_from_db()
+    assert token.last_used_at == first  # a second call inside the minute writes nothing
+
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(seconds=61))
+    client.get("/api/v1/models/", **bearer(key))
+    token.refresh_from_db()
+    assert token.last_used_at > first  # a minute later the use is recorded again
+
+
+def test_a_token_that_was_used_recently_costs_one_query_to_authenticate(world, client):
+    _, key = api_token_create(user=world.owner, name="script")
+    client.get("/api/v1/models/", **bearer(key))
+    request = RequestFactory().get("/api/v1/models/", **bearer(key))
+    with CaptureQueriesContext(connection) as queries:
+        user, _ = ApiTokenAuthentication().authenticate(request)
+    assert user == world.owner
+    assert len(queries) == 1, [q["sql"] for q in queries]
 
 
 def test_a_token_is_not_a_session(world, client):

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.services import api_token_create
@@ -93,3 +95,16 @@ def test_the_view_runs_at_most_two_queries(pw, live, client, django_assert_max_n
         assert introspect(token=token, caller=user)["active"] is True
     with django_assert_max_num_queries(2 + 3):  # session, user, membership + the view's own
         assert client.post(URL, {"token": token}).json()["active"] is True
+
+
+def test_a_gateway_introspecting_with_its_api_token_costs_two_queries(pw, live, client):
+    """Authentication included: the caller's token, then the grant. The token's use (once a
+    minute) and the grant's use (once per USAGE_RESOLUTION) are recorded on the first call."""
+    _, token = live
+    _, key = api_token_create(user=pw.w.owner, name="gateway")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.post(URL, {"token": token}, **headers).json()["active"] is True
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.post(URL, {"token": token}, **headers).json()["active"] is True
+        assert len(queries) == 2, [q["sql"] for q in queries]
