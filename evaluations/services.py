@@ -495,7 +495,7 @@ def run_execute(*, run_id: int) -> str:
         _finish(run_id, me, attempt, status=EvaluationRun.Status.FAILED, log_path=log_path,
                 error=_explain(outcome.error, secret))
         return "failed"
-    metrics, rows = engine.metrics_from_log(outcome.log)
+    metrics, rows = engine.metrics_from_log(outcome.log, rows=outcome.rows)
     written = _finish(run_id, me, attempt, status=EvaluationRun.Status.SUCCEEDED,
                       log_path=log_path, metrics=metrics, rows=rows)
     return "succeeded" if written else "skipped"
