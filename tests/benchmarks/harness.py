@@ -1,17 +1,24 @@
 """Shared set-up for the benchmarks (run by hand, never by pytest): a scratch database, the
 cast of users, a suite of N synthetic items, a simulated endpoint and real worker processes.
 
-By default everything is embedded (SQLite and the filesystem broker in a temporary folder). With
---postgres it uses a scratch PostgreSQL database `portal_bench` and Redis database 12 on this
-machine (both recreated/flushed first)."""
+By default everything is embedded (SQLite and the filesystem broker in a fresh temporary folder).
+With --postgres it uses a scratch PostgreSQL database (--database-name, which must contain
+"bench": it is dropped and recreated) and a Redis database (--redis-db, flushed first) on this
+machine. Each benchmark has its own defaults, so two benchmarks, or a benchmark and the tests,
+never share a database; give other names when running two copies of one benchmark."""
 
 import argparse
 import os
+import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from rounds import ArmResult
 
 ROOT = Path(__file__).resolve().parents[2]
 CATEGORIES = ["vulnerability_discovery", "exploit_development", "attack_automation", "defense"]
@@ -19,15 +26,39 @@ LEVELS = {"vulnerability_discovery": 0.7, "exploit_development": 0.6,
           "attack_automation": 0.4, "defense": 0.9}
 
 
-def parse_args(description: str, extra=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
+def parse_args(description: str, extra=None, *, database_name: str,
+               redis_db: int) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", action="store_true",
                         help="use PostgreSQL and Redis on 127.0.0.1, not the embedded default")
+    parser.add_argument("--database-name", default=database_name,
+                        help=f"PostgreSQL database, dropped and recreated "
+                             f"(default {database_name})")
+    parser.add_argument("--redis-db", type=int, default=redis_db,
+                        help=f"Redis database number for the broker, flushed (default {redis_db})")
     parser.add_argument("--max-samples", type=int, default=16,
                         help="samples Inspect runs in parallel (same in both arms)")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="rounds; each runs every arm once, in a shuffled order")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the arms' order")
     if extra:
         extra(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.postgres and "bench" not in args.database_name:
+        parser.error(f"refusing to drop {args.database_name!r}: a benchmark database's name "
+                     "contains 'bench'")
+    if not 0 <= args.redis_db <= 15:
+        parser.error("--redis-db is a Redis database number, 0-15")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return args
+
+
+def backend_label(args) -> str:
+    if args.postgres:
+        return (f"PostgreSQL ({args.database_name}) + Redis (db {args.redis_db})")
+    return "embedded default (SQLite + filesystem broker)"
 
 
 def configure_environment(args) -> dict:
@@ -36,14 +67,17 @@ def configure_environment(args) -> dict:
     env = {"PORTAL_VAR_DIR": str(state), "DJANGO_SETTINGS_MODULE": "review_portal.settings.local",
            "EVALUATION_MAX_SAMPLES": str(args.max_samples), "LOG_LEVEL": "WARNING",
            "DEBUG": "false", "ALLOWED_HOSTS": "testserver,localhost"}
+    # Django's cache stays in each process's memory: nothing here shares a Redis cache.
+    os.environ.pop("REDIS_CACHE_URL", None)
     if args.postgres:
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists",
-                        "portal_bench"], check=True)
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "portal_bench"],
-                       check=True)
-        subprocess.run(["redis-cli", "-n", "12", "flushdb"], check=True, capture_output=True)
-        env |= {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal_bench",
-                "CELERY_BROKER_URL": "redis://127.0.0.1:6379/12"}
+        name = args.database_name
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force",
+                        name], check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+        subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], check=True,
+                       capture_output=True)
+        env |= {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+                "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{args.redis_db}"}
     else:
         os.environ.pop("DATABASE_URL", None)
         os.environ.pop("CELERY_BROKER_URL", None)
@@ -103,15 +137,53 @@ def make_world(n_items: int, latency_ms: int = 0, n_requests: int = 1):
     return reviewer, version, requests
 
 
-def start_workers(env: dict, count: int) -> list[subprocess.Popen]:
+def worker_name(i: int) -> str:
+    import socket
+
+    return f"bench{i}@{socket.gethostname()}"
+
+
+def start_workers(env: dict, count: int, *, first: int = 0) -> list[subprocess.Popen]:
+    """Evaluation workers as deployed (compose's worker-evaluations): prefork, one process each,
+    consuming the evaluations queue, named bench<i>@<host>."""
     procs = []
-    for i in range(count):
+    for i in range(first, first + count):
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "review_portal", "worker", "--pool=prefork",
-             "--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=WARNING",
-             "-n", f"bench{i}@%h"],
+            [sys.executable, "-m", "celery", "-A", "review_portal", "worker", "-Q", "evaluations",
+             "--pool=prefork", "--concurrency=1", "--without-gossip", "--without-mingle",
+             "--loglevel=WARNING", "-n", worker_name(i)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return procs
+
+
+def wait_workers_ready(count: int, timeout: float = 120) -> None:
+    """Until `count` workers answer a remote-control ping."""
+    from review_portal.celery_app import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(app.control.ping(timeout=1.0) or []) >= count:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"{count} workers did not answer a ping within {timeout:.0f} s")
+
+
+def set_consuming(name: str, on: bool, queue: str = "evaluations", timeout: float = 10) -> None:
+    """Make worker `name` take messages from `queue` or stop taking them (Celery's
+    add_consumer / cancel_consumer), and wait until its active queues say so."""
+    from review_portal.celery_app import app
+
+    if on:
+        app.control.add_consumer(queue, destination=[name], reply=True, timeout=2)
+    else:
+        app.control.cancel_consumer(queue, destination=[name], reply=True, timeout=2)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.inspect(destination=[name], timeout=2).active_queues() or {}
+        if name in replies and (queue in {q["name"] for q in replies[name]}) == on:
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"worker {name} did not {'start' if on else 'stop'} consuming {queue}")
 
 
 def stop_workers(procs) -> None:
@@ -119,6 +191,31 @@ def stop_workers(procs) -> None:
         proc.terminate()
     for proc in procs:
         proc.wait(timeout=60)
+
+
+def interleave(arms: dict[str, Callable[[], float]], *, baseline: str, rounds: int,
+               seed: int = 0, on_round=None) -> dict[str, ArmResult]:
+    """rounds.compare for arms that time themselves: each arm returns the seconds of its timed
+    part (its set-up, such as switching a worker's consumer on or off, left out). Every round runs
+    each arm once, in an order shuffled per round; ratios are baseline time / arm time, as in
+    rounds.compare. `on_round(k, {arm: seconds})` is called after each round."""
+    order = list(arms)
+    shuffle = random.Random(seed)
+    results = {name: ArmResult(name) for name in arms}
+    for k in range(rounds):
+        shuffle.shuffle(order)
+        this_round = {name: arms[name]() for name in order}
+        for name, seconds in this_round.items():
+            results[name].times.append(seconds)
+            results[name].ratios.append(this_round[baseline] / seconds)
+        if on_round is not None:
+            on_round(k, {name: this_round[name] for name in order})
+    return results
+
+
+def summary(values: list[float]) -> str:
+    return (f"median {statistics.median(values):.2f}, range {min(values):.2f}-{max(values):.2f}"
+            f" ({len(values)} rounds)")
 
 
 def start_run_via_api(client, request_pk: int, version_pk: int) -> int:
