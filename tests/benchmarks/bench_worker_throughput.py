@@ -1,31 +1,55 @@
-"""Job throughput of one worker against two: the same batch of evaluation runs (each a suite of
---samples items against the simulated model, whose --latency-ms stands for a real endpoint's
-response time) through the portal, with one worker process and then with two. Prints runs per
-minute for both and their ratio.
+"""Job throughput of one evaluation worker against two: the same batch of evaluation runs (--runs
+runs, each a suite of --samples items against the simulated model, whose --latency-ms stands
+for a real endpoint's response time) through the portal (API call -> outbox -> broker -> worker
+-> stored result), with one worker taking jobs and with two.
 
-    .venv/bin/python tests/benchmarks/bench_worker_throughput.py [--postgres] [--runs 8]
+Design: two workers (as deployed: prefork, one process each, evaluations queue) are started once
+and kept running for the whole benchmark, so neither arm pays for a start or a cold import and
+both arms see the same processes, database and broker. The "one worker" arm first tells the
+second worker to stop taking jobs from the evaluations queue (Celery's cancel_consumer, waited
+for until its active queues say so); the "two workers" arm turns it back on (add_consumer). That
+switch happens before the arm's clock starts. After a warm-up batch on each worker, every round
+runs both arms once, in an order shuffled per round, so load from other processes on the machine
+falls on both arms of a round alike. The scaling of a round is one-worker time / two-worker
+time (runs per minute, two / one); printed per round, then the median and range over the rounds,
+and the target line (>= 1.7).
+
+    .venv/bin/python tests/benchmarks/bench_worker_throughput.py [--rounds 7] [--runs 8]
+        [--samples 40] [--latency-ms 100]
+        [--postgres [--database-name portal_bench_throughput] [--redis-db 13]]
 """
 
+import statistics
 import time
 
 from harness import (
+    backend_label,
     configure_environment,
+    interleave,
     make_world,
     parse_args,
+    set_consuming,
     start_run_via_api,
     start_workers,
     stop_workers,
+    summary,
     wait_finished,
+    wait_workers_ready,
+    worker_name,
 )
+from rounds import check
+
+TARGET = 1.7
 
 
 def main() -> None:
     def extra(p):
-        p.add_argument("--runs", type=int, default=8)
-        p.add_argument("--samples", type=int, default=40)
-        p.add_argument("--latency-ms", type=int, default=100)
+        p.add_argument("--runs", type=int, default=8, help="runs per batch")
+        p.add_argument("--samples", type=int, default=40, help="samples per run")
+        p.add_argument("--latency-ms", type=int, default=100,
+                       help="the simulated endpoint's response time per call")
 
-    args = parse_args(__doc__, extra)
+    args = parse_args(__doc__, extra, database_name="portal_bench_throughput", redis_db=13)
     env = configure_environment(args)
     from django.test import Client
 
@@ -33,28 +57,51 @@ def main() -> None:
                                              n_requests=args.runs)
     client = Client()
     client.force_login(reviewer)
+    second = worker_name(1)
 
-    def batch(workers: int) -> float:
-        procs = start_workers(env, workers)
-        try:
-            # Warm-up: every worker imports Inspect on its first job.
-            wait_finished([start_run_via_api(client, requests[0].pk, version.pk)
-                           for _ in range(workers)])
-            start = time.monotonic()
-            ids = [start_run_via_api(client, r.pk, version.pk) for r in requests]
-            elapsed = wait_finished(ids) - start
-        finally:
-            stop_workers(procs)
-        return elapsed
+    def batch() -> float:
+        start = time.monotonic()
+        ids = [start_run_via_api(client, r.pk, version.pk) for r in requests]
+        return wait_finished(ids) - start
 
-    one = batch(1)
-    two = batch(2)
-    backend = "PostgreSQL+Redis" if args.postgres else "SQLite+filesystem broker"
-    print(f"runs={args.runs} samples/run={args.samples} latency_ms={args.latency_ms} "
-          f"max_samples={args.max_samples} backend={backend}")
-    print(f"one worker : {one:.2f} s  -> {60 * args.runs / one:.1f} runs/min")
-    print(f"two workers: {two:.2f} s  -> {60 * args.runs / two:.1f} runs/min")
-    print(f"throughput ratio two/one: {one / two:.3f}")
+    def one_worker() -> float:
+        set_consuming(second, False)
+        return batch()
+
+    def two_workers() -> float:
+        set_consuming(second, True)
+        return batch()
+
+    workers = start_workers(env, 2)
+    try:
+        wait_workers_ready(2)
+        # Warm-up: each worker imports Inspect on its first job; a batch of two runs at once
+        # gives each worker one, then a whole batch on each arm.
+        wait_finished([start_run_via_api(client, requests[i].pk, version.pk) for i in (0, 1)])
+        two_workers()
+        one_worker()
+        results = interleave({"one worker": one_worker, "two workers": two_workers},
+                             baseline="one worker", rounds=args.rounds, seed=args.seed,
+                             on_round=lambda k, t: print(
+                                 f"  round {k + 1}: " + ", ".join(
+                                     f"{arm} {s:.2f} s" for arm, s in t.items()), flush=True))
+    finally:
+        stop_workers(workers)
+
+    one, two = results["one worker"].times, results["two workers"].times
+    scaling = results["two workers"].ratios
+    print(f"\none worker vs two: runs={args.runs} samples/run={args.samples} "
+          f"latency_ms={args.latency_ms} max_samples={args.max_samples} "
+          f"backend={backend_label(args)}")
+    print("  round  one s  two s  runs/min one  runs/min two  two/one")
+    for k, (a, b, r) in enumerate(zip(one, two, scaling, strict=True), 1):
+        print(f"  {k:>5}  {a:>5.2f}  {b:>5.2f}  {60 * args.runs / a:>12.1f}  "
+              f"{60 * args.runs / b:>12.1f}  {r:>7.3f}")
+    print(f"  one worker s:  {summary(one)}")
+    print(f"  two workers s: {summary(two)}")
+    print(f"  two/one: {summary(scaling)}")
+    check("two evaluation workers / one (median)", statistics.median(scaling),
+          at_least=TARGET)
 
 
 if __name__ == "__main__":
