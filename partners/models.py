@@ -175,6 +175,10 @@ class AccessGrant(models.Model):
 
     class Meta:
         ordering = ["-starts_at", "-id"]
+        # Window tracking and the feeds read grants by date range: those that end after a
+        # moment (the range's start, the feed's horizon), in (starts_at, id) order.
+        indexes = [models.Index(fields=["starts_at", "id"], name="grant_starts_at_id"),
+                   models.Index(fields=["ends_at", "id"], name="grant_ends_at_id")]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
                                    name="grant_starts_before_it_ends"),

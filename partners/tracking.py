@@ -2,17 +2,20 @@
 overview and the iCalendar feed, the feed's services, and government-token introspection.
 
 States are computed here, on the server, from the clock: a window is never "active" because a
-job forgot to end it. Every list runs a fixed number of queries (two row queries, one per kind,
-plus the role checks of the selectors), whatever the number of windows.
+job forgot to end it. Every list runs a fixed number of queries whatever the number of windows:
+lists are pages of a date range (default the coming 90 days), feeds cover a horizon.
 """
 
+import base64
+import binascii
+import hashlib
+import json
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, IntegerField, Max, Q, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -146,6 +149,21 @@ def _rows(windows, grants) -> list[TrackedWindow]:
 
 
 # --- the admin tracking page and the API overview -------------------------------------------
+#
+# Both show one page of the windows that overlap a date range (default: the coming 90 days),
+# ordered on one key over both tables: (starts_at, kind, id), government before partner on a
+# tie. One UNION ALL query picks the page's keys (each branch ordered by its (starts_at, id)
+# index); two queries load those rows. The page's cost is the page's size, not the table's.
+
+DEFAULT_RANGE_DAYS = 90
+PAGE_SIZE = 50  # the HTML page
+API_PAGE_SIZE, API_MAX_PAGE_SIZE = 100, 500
+# The HTML page counts the windows of the range up to this many, then says "more than".
+COUNT_CAP = 1000
+MAX_PAGE = 100_000
+KIND_RANK = {GOVERNMENT: 0, PARTNER: 1}
+RANK_KIND = {rank: kind for kind, rank in KIND_RANK.items()}
+
 
 def can_track(user) -> bool:
     return policy.may_track_windows(user)
@@ -156,16 +174,83 @@ def filter_date_check(*, field: str, value: date | None) -> None:
         raise ApplicationError(f"{field}: {FILTER_DATE_ERROR}", field=field)
 
 
-def windows_overview(*, user, model_id: int | None = None, organisation_id: int | None = None,
-                     date_from: date | None = None, date_to: date | None = None,
-                     state: str | None = None) -> list[TrackedWindow]:
-    """Every window the user may track: program admins all, a developer those of its own
-    models (through the same selectors as the window and grant lists); anyone else 404.
-    Dates outside FILTER_DATE_MIN..FILTER_DATE_MAX raise ApplicationError (400)."""
-    if not can_track(user):
-        raise Http404
+@dataclass(frozen=True)
+class DateRange:
+    """Whole days, both ends included, in the current time zone."""
+    date_from: date
+    date_to: date
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.date_from, time.min, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.date_to + timedelta(days=1), time.min,
+                                tzinfo=timezone.get_current_timezone())
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+
+def date_range_resolve(*, date_from: date | None = None,
+                       date_to: date | None = None) -> DateRange:
+    """The range a list shows: both dates as given; one missing is the other plus (or minus)
+    89 days; none, today and the 89 days after it. ApplicationError (400) for a date outside
+    FILTER_DATE_MIN..FILTER_DATE_MAX or an end before the start."""
     filter_date_check(field="date_from", value=date_from)
     filter_date_check(field="date_to", value=date_to)
+    span = timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if date_from is None and date_to is None:
+        date_from = timezone.localdate()
+    if date_to is None:
+        date_to = min(date_from + span, FILTER_DATE_MAX)
+    elif date_from is None:
+        date_from = max(date_to - span, FILTER_DATE_MIN)
+    if date_to < date_from:
+        raise ApplicationError("date_to: The end of the range is before its start.",
+                               field="date_to")
+    return DateRange(date_from, date_to)
+
+
+def _window_state_q(state: str, now: datetime) -> Q:
+    """The government windows whose government_window_state() is `state`, as SQL."""
+    soon = now + ENDING_SOON
+    running = ~Q(status=AccessWindow.Status.CANCELLED)
+    clean = running & Q(flag_reason="")
+    return {
+        State.CANCELLED: Q(status=AccessWindow.Status.CANCELLED),
+        State.ENDED: running & Q(ends_at__lte=now),
+        State.FLAGGED: running & ~Q(flag_reason="") & Q(ends_at__gt=now),
+        State.SCHEDULED: clean & Q(starts_at__gt=now),
+        State.ACTIVE: clean & Q(starts_at__lte=now, ends_at__gt=soon),
+        State.ENDING_SOON: clean & Q(starts_at__lte=now, ends_at__gt=now, ends_at__lte=soon),
+    }.get(state, Q(pk__in=[]))
+
+
+def _grant_state_q(state: str, now: datetime) -> Q:
+    """The grants whose grant_state() is `state`, as SQL."""
+    soon = now + ENDING_SOON
+    live = Q(revoked_at__isnull=True)
+    vetted = Q(organisation__partner_profile__status=PartnerProfile.Status.VETTED)
+    return {
+        State.REVOKED: Q(revoked_at__isnull=False),
+        State.ENDED: live & Q(ends_at__lte=now),
+        State.SUSPENDED: live & Q(ends_at__gt=now) & ~vetted,
+        State.SCHEDULED: live & vetted & Q(starts_at__gt=now),
+        State.ACTIVE: live & vetted & Q(starts_at__lte=now, ends_at__gt=soon),
+        State.ENDING_SOON: live & vetted & Q(starts_at__lte=now, ends_at__gt=now,
+                                            ends_at__lte=soon),
+    }.get(state, Q(pk__in=[]))
+
+
+def _tracked_querysets(*, user, date_range: DateRange, model_id: int | None = None,
+                       organisation_id: int | None = None, state: str | None = None):
+    """The windows and grants the user may track that overlap the range (404 for anyone who
+    may not track: program admins all, a developer those of its own models)."""
+    if not can_track(user):
+        raise Http404
     windows, grants = windows_visible_to(user), selectors.grants_visible_to(user)
     if model_id is not None:
         windows, grants = windows.filter(model_id=model_id), grants.filter(model_id=model_id)
@@ -174,17 +259,162 @@ def windows_overview(*, user, model_id: int | None = None, organisation_id: int 
                                  | Q(token_organisation_id=organisation_id))
         grants = grants.filter(Q(model__organisation_id=organisation_id)
                                | Q(organisation_id=organisation_id))
-    tz = timezone.get_current_timezone()
-    if date_from is not None:
-        start = datetime.combine(date_from, time.min, tzinfo=tz)
-        windows, grants = windows.filter(ends_at__gt=start), grants.filter(ends_at__gt=start)
-    if date_to is not None:
-        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
-        windows, grants = windows.filter(starts_at__lt=end), grants.filter(starts_at__lt=end)
-    rows = _rows(windows, grants)
+    start, end = date_range.start, date_range.end
+    windows = windows.filter(ends_at__gt=start, starts_at__lt=end)
+    grants = grants.filter(ends_at__gt=start, starts_at__lt=end)
     if state:
-        rows = [r for r in rows if r.state == state]
-    return rows
+        now = timezone.now()
+        windows, grants = (windows.filter(_window_state_q(state, now)),
+                           grants.filter(_grant_state_q(state, now)))
+    return windows, grants
+
+
+Key = tuple[datetime, int, int]  # (starts_at, kind rank, id): the order of every list here
+
+
+def _after_q(rank: int, after: Key) -> Q:
+    """Rows of the branch of kind `rank` that come after `after` in (starts_at, rank, id)."""
+    starts_at, after_rank, pk = after
+    if rank > after_rank:
+        return Q(starts_at__gte=starts_at)
+    if rank == after_rank:
+        return Q(starts_at__gt=starts_at) | Q(starts_at=starts_at, pk__gt=pk)
+    return Q(starts_at__gt=starts_at)
+
+
+def _keys_union(windows, grants, after: Key | None = None):
+    if after is not None:
+        windows = windows.filter(_after_q(KIND_RANK[GOVERNMENT], after))
+        grants = grants.filter(_after_q(KIND_RANK[PARTNER], after))
+    rank = {kind: Value(KIND_RANK[kind], output_field=IntegerField()) for kind in KIND_RANK}
+    w = (windows.order_by().annotate(rank=rank[GOVERNMENT])
+         .values_list("starts_at", "rank", "pk"))
+    g = grants.order_by().annotate(rank=rank[PARTNER]).values_list("starts_at", "rank", "pk")
+    return w.union(g, all=True).order_by("starts_at", "rank", "pk")
+
+
+def _load(keys: list[Key]) -> list[TrackedWindow]:
+    """The rows of these keys, in their order: one query per kind, even for a kind absent from
+    the page (an id that no row has), so that a page's query count never depends on its data
+    and can be pinned."""
+    now = timezone.now()
+    ids = {kind: [pk for _, rank, pk in keys if rank == KIND_RANK[kind]] or [0]
+           for kind in KIND_RANK}
+    found = {}
+    for w in AccessWindow.objects.filter(pk__in=ids[GOVERNMENT]).select_related(
+            "model", "model__organisation", "token_organisation"):
+        found[GOVERNMENT, w.pk] = _from_window(w, now)
+    for g in AccessGrant.objects.filter(pk__in=ids[PARTNER]).select_related(
+            "model", "model__organisation", "organisation", "organisation__partner_profile"):
+        found[PARTNER, g.pk] = _from_grant(g, now)
+    return [found[RANK_KIND[rank], pk] for _, rank, pk in keys]
+
+
+@dataclass(frozen=True)
+class WindowPage:
+    rows: list[TrackedWindow]
+    date_range: DateRange
+    number: int
+    size: int
+    count: int  # at most COUNT_CAP + 1
+    has_next: bool
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def num_pages(self) -> int | None:
+        return None if self.count_capped else max(1, -(-self.count // self.size))
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.size + 1
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.rows) - 1
+
+
+def windows_page(*, user, date_from: date | None = None, date_to: date | None = None,
+                 page: int = 1, size: int = PAGE_SIZE, model_id: int | None = None,
+                 organisation_id: int | None = None,
+                 state: str | None = None) -> WindowPage:
+    """Page `page` of the windows the user may track that overlap the range, with a count of
+    them bounded at COUNT_CAP (4 queries plus the role checks, whatever the number of
+    windows). 404 for anyone who may not track; ApplicationError (400) for a bad range."""
+    if not can_track(user):
+        raise Http404
+    date_range = date_range_resolve(date_from=date_from, date_to=date_to)
+    if not 1 <= page <= MAX_PAGE:
+        raise ApplicationError(f"page: Enter a page between 1 and {MAX_PAGE}.", field="page")
+    windows, grants = _tracked_querysets(
+        user=user, date_range=date_range, model_id=model_id, organisation_id=organisation_id,
+        state=state)
+    union = _keys_union(windows, grants)
+    offset = (page - 1) * size
+    keys = list(union[offset:offset + size + 1])
+    count = _keys_union(windows, grants)[:COUNT_CAP + 1].count()
+    return WindowPage(rows=_load(keys[:size]), date_range=date_range, number=page, size=size,
+                      count=max(count, min(offset + len(keys), COUNT_CAP + 1)),
+                      has_next=len(keys) > size)
+
+
+@dataclass(frozen=True)
+class CursorPage:
+    rows: list[TrackedWindow]
+    date_range: DateRange
+    next_cursor: str | None
+
+
+def cursor_encode(key: Key) -> str:
+    starts_at, rank, pk = key
+    raw = json.dumps([starts_at.astimezone(UTC).isoformat(), rank, pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> Key:
+    """The key a cursor carries; ApplicationError (400) for anything this module did not
+    write."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        starts_at, rank, pk = json.loads(raw)
+        moment = datetime.fromisoformat(starts_at)
+        if (moment.tzinfo is None or rank not in RANK_KIND or type(pk) is not int
+                or not 0 < pk < 2**63):
+            raise ValueError(cursor)
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise ApplicationError("cursor: Not a cursor this list gave out.",
+                               field="cursor") from None
+    return moment, rank, pk
+
+
+def windows_overview(*, user, date_from: date | None = None, date_to: date | None = None,
+                     cursor: str | None = None, size: int = API_PAGE_SIZE,
+                     model_id: int | None = None, organisation_id: int | None = None,
+                     state: str | None = None) -> CursorPage:
+    """The API's page: the windows after `cursor` in (starts_at, kind, id) order, `size` of
+    them (1..API_MAX_PAGE_SIZE), and the cursor of the next page (None on the last). Three
+    queries plus the role checks, whatever the number of windows or the page's depth: a
+    cursor seeks on the (starts_at, id) indexes, it never skips rows. 404 for anyone who may
+    not track; ApplicationError (400) for a bad range, size or cursor."""
+    if not can_track(user):
+        raise Http404
+    date_range = date_range_resolve(date_from=date_from, date_to=date_to)
+    if not 1 <= size <= API_MAX_PAGE_SIZE:
+        raise ApplicationError(f"page_size: Enter a number between 1 and {API_MAX_PAGE_SIZE}.",
+                               field="page_size")
+    after = cursor_decode(cursor) if cursor else None
+    windows, grants = _tracked_querysets(
+        user=user, date_range=date_range, model_id=model_id, organisation_id=organisation_id,
+        state=state)
+    keys = list(_keys_union(windows, grants, after)[:size + 1])
+    next_cursor = cursor_encode(keys[size - 1]) if len(keys) > size else None
+    return CursorPage(rows=_load(keys[:size]), date_range=date_range, next_cursor=next_cursor)
 
 
 def tracking_filter_choices(*, user) -> tuple[list[FrontierModel], list[Organisation]]:
@@ -207,66 +437,138 @@ class Bar:
     x: float
     y: float
     width: float
+    clipped_start: bool  # starts before the range: the bar begins at the axis' left edge
+    clipped_end: bool  # ends after the range
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
 
 
 @dataclass(frozen=True)
 class Timeline:
-    model_label: str
     height: int
     bars: list[Bar]
+    ticks: list[Tick]
     now_x: float | None
     starts: datetime
     ends: datetime
 
 
 # Timeline geometry in SVG user units (the SVG scales to the page width).
-LABEL_W, CHART_W, ROW_H, TOP = 240, 760, 22, 20
+LABEL_W, CHART_W, ROW_H, TOP = 300, 700, 22, 24
 
 
-def timelines(rows: list[TrackedWindow]) -> list[Timeline]:
-    """One timeline per model, one row per window on a shared time axis per model, so that
-    overlaps and gaps between the government window and partner windows show at a glance."""
+def timeline(rows: list[TrackedWindow], date_range: DateRange) -> Timeline:
+    """Every row on one time axis, the range's: a bar per window, clipped to the range, so
+    that overlaps and gaps between windows (of any model) show at a glance. Ticks on the first
+    of each month (every few months on a long range)."""
+    lo, hi = date_range.start, date_range.end
+    span = (hi - lo).total_seconds()
+
+    def x_of(moment: datetime) -> float:
+        share = min(max((moment - lo).total_seconds() / span, 0.0), 1.0)
+        return round(LABEL_W + CHART_W * share, 1)
+
+    bars = []
+    for i, r in enumerate(rows):
+        x = x_of(r.starts_at)
+        bars.append(Bar(row=r, x=x, y=TOP + i * ROW_H, width=max(round(x_of(r.ends_at) - x, 1),
+                                                                 2.0),
+                        clipped_start=r.starts_at < lo, clipped_end=r.ends_at > hi))
+    months = (date_range.date_to.year - date_range.date_from.year) * 12 + (
+        date_range.date_to.month - date_range.date_from.month)
+    step = max(1, -(-months // 12))  # at most about 12 ticks
+    ticks, year, month = [], date_range.date_from.year, date_range.date_from.month
+    while True:
+        month += step
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+        if year > date_range.date_to.year or (year == date_range.date_to.year
+                                              and month > date_range.date_to.month):
+            break
+        day = date(year, month, 1)
+        moment = datetime.combine(day, time.min, tzinfo=lo.tzinfo)
+        ticks.append(Tick(x=x_of(moment), label=f"{day:%Y-%m}" if step < 12 else f"{day:%Y}"))
     now = timezone.now()
-    by_model: OrderedDict[int, list[TrackedWindow]] = OrderedDict()
-    for row in rows:
-        by_model.setdefault(row.model_id, []).append(row)
-    result = []
-    for model_rows in by_model.values():
-        lo = min(r.starts_at for r in model_rows)
-        hi = max(r.ends_at for r in model_rows)
-        span = (hi - lo).total_seconds() or 1.0
-
-        def x_of(moment: datetime, lo=lo, span=span) -> float:
-            return round(LABEL_W + CHART_W * (moment - lo).total_seconds() / span, 1)
-
-        bars = [Bar(row=r, x=x_of(r.starts_at), y=TOP + i * ROW_H,
-                    width=max(round(x_of(r.ends_at) - x_of(r.starts_at), 1), 2.0))
-                for i, r in enumerate(model_rows)]
-        result.append(Timeline(model_label=model_rows[0].model_label,
-                               height=TOP + len(model_rows) * ROW_H + 4, bars=bars,
-                               now_x=x_of(now) if lo <= now <= hi else None, starts=lo,
-                               ends=hi))
-    return result
+    return Timeline(height=TOP + len(rows) * ROW_H + 4, bars=bars, ticks=ticks,
+                    now_x=x_of(now) if lo <= now <= hi else None, starts=lo, ends=hi)
 
 
 # --- the iCalendar feed ---------------------------------------------------------------------
+#
+# A feed lists the windows that end after now - FEED_PAST and start before now + FEED_FUTURE:
+# the recent past and the coming year, not the whole history. Calendar apps poll it; the
+# answer carries an ETag and a Last-Modified computed by two aggregate queries (one per kind)
+# without rendering anything, and a poll that sends either back gets 304 while nothing the
+# feed shows has changed.
 
-def windows_for_calendar(*, user) -> list[TrackedWindow]:
-    """The windows the user may see right now: admins all, developers their models', reviewers
-    those of models of requests assigned to them, partners their own live or future grants."""
+FEED_PAST, FEED_FUTURE = timedelta(days=30), timedelta(days=365)
+
+
+def _calendar_querysets(*, user, now: datetime):
+    """The windows and grants the user may see right now, within the feed's horizon: admins
+    all, developers their models', reviewers those of models of requests assigned to them,
+    partners their own live or future grants."""
     if policy.may_track_windows(user):
-        return windows_overview(user=user)
-    if policy.is_agency_reviewer(user):
+        windows, grants = windows_visible_to(user), selectors.grants_visible_to(user)
+    elif policy.is_agency_reviewer(user):
         # Assigned reviewers hold the view permission on the model as users.
         models = models_visible_to(user).values("pk")
-        return _rows(windows_visible_to(user), AccessGrant.objects.filter(model__in=models))
-    if policy.is_partner(user):
+        windows, grants = windows_visible_to(user), AccessGrant.objects.filter(model__in=models)
+    elif policy.is_partner(user):
+        windows = AccessWindow.objects.none()
         grants = AccessGrant.objects.filter(
             organisation_id=policy.organisation_id_of(user), revoked_at__isnull=True,
-            ends_at__gt=timezone.now(),
+            ends_at__gt=now,
             organisation__partner_profile__status=PartnerProfile.Status.VETTED)
-        return _rows(AccessWindow.objects.none(), grants)
-    return []
+    else:
+        return AccessWindow.objects.none(), AccessGrant.objects.none()
+    horizon = Q(ends_at__gt=now - FEED_PAST, starts_at__lt=now + FEED_FUTURE)
+    return windows.filter(horizon), grants.filter(horizon)
+
+
+def windows_for_calendar(*, user) -> list[TrackedWindow]:
+    windows, grants = _calendar_querysets(user=user, now=timezone.now())
+    return _rows(windows, grants)
+
+
+def calendar_version(*, user) -> tuple[str, datetime]:
+    """(ETag, Last-Modified) of the user's feed, from two aggregate queries. Last-Modified is
+    the latest of: a change to a window, its model, a grant's creation or revocation, a
+    partner's vetting status, a state the clock moved a window into (start, 3 days before the
+    end, end), and the start of the current day (UTC), so that what no timestamp records
+    (a renamed organisation) reaches calendars within a day. The ETag adds the number of
+    windows of each kind (a window leaving or entering the horizon) and the user's role."""
+    now = timezone.now()
+    windows, grants = _calendar_querysets(user=user, now=now)
+    soon = now + ENDING_SOON
+
+    def clock(prefix: str) -> dict:
+        return {f"{prefix}_started": Max("starts_at", filter=Q(starts_at__lte=now)),
+                f"{prefix}_ended": Max("ends_at", filter=Q(ends_at__lte=now)),
+                f"{prefix}_soon": Max("ends_at", filter=Q(ends_at__lte=soon))}
+
+    w = windows.order_by().aggregate(
+        w_count=Count("pk"), w_changed=Max("updated_at"), w_model=Max("model__updated_at"),
+        **clock("w"))
+    g = grants.order_by().aggregate(
+        g_count=Count("pk"), g_created=Max("created_at"), g_revoked=Max("revoked_at"),
+        g_model=Max("model__updated_at"),
+        g_vetting=Max("organisation__partner_profile__status_changed_at"), **clock("g"))
+    day = datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
+    moments = [day]
+    for values in (w, g):
+        for key, value in values.items():
+            if isinstance(value, datetime):
+                moments.append(value - ENDING_SOON if key.endswith("_soon") else value)
+    last_modified = min(max(moments), now)
+    digest = hashlib.sha256(json.dumps(
+        [user.pk, policy.role_of(user), w["w_count"], g["g_count"],
+         sorted((k, v.isoformat()) for k, v in (w | g).items() if isinstance(v, datetime))],
+        default=str).encode()).hexdigest()[:32]
+    return f'"{digest}"', last_modified
 
 
 def ical_escape(text: str) -> str:

@@ -1,6 +1,7 @@
 """/api/v1/windows-overview/ (every window the caller may track) and the government window's
 token. Same selectors and rules as the tracking page."""
 
+from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -32,25 +33,58 @@ FILTERS = [
     OpenApiParameter("model", OpenApiTypes.INT, description="A model id"),
     OpenApiParameter("organisation", OpenApiTypes.INT,
                      description="The developer or partner organisation id"),
-    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Windows ending after"),
-    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Windows starting before"),
+    OpenApiParameter("date_from", OpenApiTypes.DATE,
+                     description="First day of the range (windows ending after its start). "
+                                 "Default: date_to - 89 days, or today"),
+    OpenApiParameter("date_to", OpenApiTypes.DATE,
+                     description="Last day of the range, included (windows starting before "
+                                 "its end). Default: date_from + 89 days"),
     OpenApiParameter("state", OpenApiTypes.STR, enum=list(tracking.State.LABELS)),
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="From the previous page's `next`"),
+    OpenApiParameter("page_size", OpenApiTypes.INT,
+                     description=f"1-{tracking.API_MAX_PAGE_SIZE}, "
+                                 f"default {tracking.API_PAGE_SIZE}"),
 ]
 
 
-class WindowOverviewView(APIView):
-    """Every window, government and partner, with its state: program admins all, a developer
-    those of its own models; anyone else 404."""
+class WindowOverviewQuery(WindowFilterForm):
+    cursor = forms.CharField(required=False, max_length=200)
+    page_size = forms.IntegerField(required=False, min_value=1,
+                                   max_value=tracking.API_MAX_PAGE_SIZE)
 
-    @extend_schema(parameters=FILTERS, responses=TrackedWindowSerializer(many=True))
+
+class WindowOverviewPageSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last")
+    results = TrackedWindowSerializer(many=True)
+
+
+class WindowOverviewView(APIView):
+    """The windows, government and partner, that overlap a date range (default: the coming
+    90 days), with their state, a page at a time in (starts_at, kind, id) order: program
+    admins all, a developer those of its own models; anyone else 404. Cursor pagination: a
+    page costs the same queries at any depth and whatever the number of windows."""
+
+    @extend_schema(parameters=FILTERS, responses=WindowOverviewPageSerializer)
     def get(self, request):
-        form = WindowFilterForm(request.query_params)
+        form = WindowOverviewQuery(request.query_params)
         if not form.is_valid():
             raise ApplicationError("Invalid filter: " + "; ".join(
                 f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()),
                 field=next(iter(form.errors)))
-        rows = tracking.windows_overview(user=request.user, **form.filters())
-        return Response(TrackedWindowSerializer(rows, many=True).data)
+        data = form.cleaned_data
+        page = tracking.windows_overview(
+            user=request.user, cursor=data["cursor"] or None,
+            size=data["page_size"] or tracking.API_PAGE_SIZE, **form.filters())
+        next_url = None
+        if page.next_cursor:
+            query = request.query_params.copy()
+            query["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response({"date_from": page.date_range.date_from,
+                         "date_to": page.date_range.date_to, "next": next_url,
+                         "results": TrackedWindowSerializer(page.rows, many=True).data})
 
 
 class WindowTokenSerializer(serializers.Serializer):

@@ -8,6 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,6 +35,13 @@ class WindowFilterForm(forms.Form):
     date_to = forms.DateField(required=False, label="To", validators=DATE_RANGE)
     state = forms.ChoiceField(required=False, choices=STATE_CHOICES)
 
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end of the range is before its start.")
+        return data
+
     def filters(self) -> dict:
         if not self.is_valid():
             return {}
@@ -42,16 +51,26 @@ class WindowFilterForm(forms.Form):
                 "state": data["state"] or None}
 
 
+class WindowPageForm(WindowFilterForm):
+    page = forms.IntegerField(required=False, min_value=1, max_value=tracking.MAX_PAGE)
+
+
 @login_required
 def window_tracking(request):
-    """Every window the user may track, as a table and a timeline per model (404 otherwise)."""
-    form = WindowFilterForm(request.GET or None)
-    rows = tracking.windows_overview(user=request.user, **form.filters())
+    """One page of the windows the user may track that overlap a date range (default: the
+    coming 90 days), as a timeline on the range's axis and a table (404 for anyone who may not
+    track). A filter that cannot be read is shown as a form error and dropped, whole."""
+    form = WindowPageForm(request.GET or None)
+    filters = form.filters()
+    page_number = (form.cleaned_data.get("page") or 1) if filters else 1
+    page = tracking.windows_page(user=request.user, page=page_number, size=tracking.PAGE_SIZE,
+                                 **filters)
     models, organisations = tracking.tracking_filter_choices(user=request.user)
     return render(request, "partners/window_tracking.html", {
-        "form": form, "rows": rows, "timelines": tracking.timelines(rows), "models": models,
-        "organisations": organisations, "legend": [
-            (label, tracking.State.COLOURS[key]) for key, label in tracking.State.LABELS.items()],
+        "form": form, "page": page, "rows": page.rows, "range": page.date_range,
+        "timeline": tracking.timeline(page.rows, page.date_range), "models": models,
+        "organisations": organisations, "count_cap": tracking.COUNT_CAP,
+        "legend": list(tracking.State.LABELS.items()),
         "geometry": {"label_w": tracking.LABEL_W, "chart_w": tracking.CHART_W,
                      "width": tracking.LABEL_W + tracking.CHART_W}})
 
@@ -75,12 +94,28 @@ def calendar_feed_revoke(request):
 
 
 @require_GET
-@never_cache
 def calendar_feed(request, token):
     """The feed itself: no session, the secret token is the credential. 404 when revoked or
-    unknown, like any object the caller may not see."""
+    unknown, like any object the caller may not see, and that before any 304: a revoked URL
+    never learns whether anything changed.
+
+    Horizon: the windows that end after now - 30 days and start before now + 365 days
+    (tracking.FEED_PAST, FEED_FUTURE). Conditional GET: the answer carries an ETag and a
+    Last-Modified computed by two aggregate queries without rendering the feed; a request whose
+    If-None-Match (or, without one, If-Modified-Since) still matches gets 304 Not Modified.
+    Cache-Control private, no-cache: a calendar app may keep the body but asks again each time,
+    and no shared cache keeps a secret URL's content."""
     user = tracking.calendar_feed_user(token=token)
-    body = tracking.calendar_render(tracking.windows_for_calendar(user=user))
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="access-windows.ics"'
-    return response
+    etag, last_modified = tracking.calendar_version(user=user)
+    headers = HttpResponse(content_type="text/calendar; charset=utf-8")
+    headers["ETag"] = etag
+    headers["Last-Modified"] = http_date(last_modified.timestamp())
+    patch_cache_control(headers, private=True, no_cache=True, max_age=0)
+    answer = get_conditional_response(request, etag=etag,
+                                      last_modified=int(last_modified.timestamp()),
+                                      response=headers)
+    if answer is not headers:
+        return answer  # 304 Not Modified (or 412 for a failed If-Match)
+    headers.content = tracking.calendar_render(tracking.windows_for_calendar(user=user))
+    headers["Content-Disposition"] = 'inline; filename="access-windows.ics"'
+    return headers

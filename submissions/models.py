@@ -257,6 +257,10 @@ class AccessWindow(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
+        # Window tracking pages a date range in (starts_at, id) order: windows that end after
+        # the range's start (ends_at) and start before its end (starts_at).
+        indexes = [models.Index(fields=["starts_at", "id"], name="window_starts_at_id"),
+                   models.Index(fields=["ends_at", "id"], name="window_ends_at_id")]
         constraints = [
             models.UniqueConstraint(fields=["model", "kind"], condition=Q(status="scheduled"),
                                     name="one_scheduled_window_per_model_and_kind"),

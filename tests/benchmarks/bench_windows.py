@@ -124,10 +124,10 @@ def main() -> None:
     setup_django(args)
     from django.test import Client
     from django.urls import reverse
+    from rounds import check, compare, print_table
 
     from accounts.models import Organisation
     from partners import tracking
-    from rounds import check, compare, print_table
     from tests.factories import OrganisationFactory, UserFactory
     from tests.partners.conftest import vetted_partner
 
