@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from accounts.policy import is_program_admin
 from audit.selectors import audit_events_filtered
+from review_portal.pagination import paginate
 
 EXPORT_COLUMNS = ["created_at", "actor_label", "action", "object_type", "object_id",
                   "object_label", "organisation", "data"]
@@ -48,4 +49,5 @@ def audit_list(request):
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
         return response
-    return render(request, "audit/list.html", {"filter": event_filter, "events": events[:200]})
+    return render(request, "audit/list.html", {"filter": event_filter,
+                                               "events": paginate(request, events)})

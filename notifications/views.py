@@ -1,18 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from notifications import selectors, services
 from notifications.models import NotificationPreference
+from review_portal.pagination import paginate
 
 
 @login_required
 def inbox(request):
-    page = Paginator(selectors.notifications_for(user=request.user), 50).get_page(
-        request.GET.get("page"))
+    page = paginate(request, selectors.notifications_for(user=request.user))
     return render(request, "notifications/inbox.html", {"page": page})
 
 

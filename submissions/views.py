@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts import policy
 from audit.selectors import audit_events_for_object
 from review_portal.pages import call_service
+from review_portal.pagination import paginate
 from reviews import selectors as review_selectors
 from reviews.forms import DeterminationForm, LeadAssignForm, NoteForm
 from submissions import selectors, services
@@ -49,7 +50,7 @@ def model_list(request):
                             filter=~Q(review_requests__status=ReviewRequest.Status.WITHDRAWN))
     )
     return render(request, "submissions/model_list.html", {
-        "models": models, "can_register": policy.is_developer(request.user)})
+        "models": paginate(request, models), "can_register": policy.is_developer(request.user)})
 
 
 def _model_initial(model: FrontierModel) -> dict:
@@ -118,7 +119,8 @@ def request_list(request):
     if status in ReviewRequest.Status.values:
         requests = requests.filter(status=status)
     return render(request, "submissions/request_list.html", {
-        "requests": requests, "statuses": ReviewRequest.Status.choices, "status": status})
+        "requests": paginate(request, requests), "statuses": ReviewRequest.Status.choices,
+        "status": status})
 
 
 @login_required
@@ -294,7 +296,7 @@ def window_list(request):
     windows = selectors.windows_visible_to(request.user)
     if request.GET.get("flagged") == "1":
         windows = windows.exclude(flag_reason="")
-    return render(request, "submissions/window_list.html", {"windows": windows})
+    return render(request, "submissions/window_list.html", {"windows": paginate(request, windows)})
 
 
 @login_required

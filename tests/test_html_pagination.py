@@ -1,0 +1,226 @@
+"""Every HTML list is paged by review_portal.pagination: page 1 holds a page of rows, the next
+page the rest, in a number of queries that does not grow with the list; a `?page=` that names no
+page is a 404, never a 500; links keep the list's filters.
+
+Pages are shortened to SIZE rows (HTML_PAGE_SIZE) so the lists stay small."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.http import Http404
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from notifications.models import Notification
+from review_portal.pagination import paginate
+from submissions import services
+from submissions.models import AccessWindow
+from tests.factories import make_model
+
+SIZE = 3
+_serial = iter(range(1_000_000))
+
+
+def table_rows(html: str) -> int:
+    return html.count("<tr><td>")
+
+
+def pattern_rows(regex: str) -> Callable:
+    return lambda html: len(re.findall(regex, html))
+
+
+@dataclass
+class Listing:
+    viewer: str
+    url: Callable  # world -> path
+    add: Callable  # (world, n) -> None: n more rows in the list
+    rows: Callable = table_rows  # html -> rows shown
+    param: str = "page"
+    queries: int = 0  # pinned
+
+
+def _models(w, n):
+    for _ in range(n):
+        make_model(w.owner, name=f"Paged {next(_serial)}")
+
+
+def _requests(w, n):
+    for _ in range(n):
+        model = make_model(w.owner, name=f"Paged {next(_serial)}")
+        services.request_create(model=model, actor=w.owner)
+
+
+def _windows(w, n):
+    start = timezone.now() + timedelta(days=2)
+    for _ in range(n):
+        AccessWindow.objects.create(model=w.model, status=AccessWindow.Status.CANCELLED,
+                                    starts_at=start, ends_at=start + timedelta(days=3),
+                                    created_by=w.owner)
+
+
+def _audit(w, n):
+    for _ in range(n):
+        audit_record(actor=w.admin, action="paging.tested", obj=w.model)
+
+
+def _notifications(w, n):
+    for _ in range(n):
+        i = next(_serial)
+        Notification.objects.create(user=w.partner, kind="approval_needed",
+                                    object_type="partners.accessrequest", object_id=i + 1,
+                                    title=f"Item {i}", link="/partners/requests/")
+
+
+# Government viewers cost one query more than developers and partners: the second-factor
+# middleware reads their device. Each list adds two: the bounded COUNT and the page's rows.
+LISTINGS = {
+    "models": Listing("owner", lambda w: "/models/", _models, queries=7),
+    "requests": Listing("owner", lambda w: "/requests/", _requests, queries=7),
+    "requests filtered": Listing("admin", lambda w: "/requests/?status=draft", _requests,
+                                 queries=8),
+    "windows": Listing("admin", lambda w: "/windows/", _windows, queries=8),
+    "audit trail": Listing("admin", lambda w: "/audit/?action=paging.tested", _audit,
+                           queries=7),
+    "inbox": Listing("partner", lambda w: "/inbox/", _notifications,
+                     pattern_rows(r'action="/inbox/\d+/read/"'), queries=6),
+}
+
+
+def _get(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(ctx.captured_queries), response.content.decode()
+
+
+def _page(url, param, number):
+    return f"{url}{'&' if '?' in url else '?'}{param}={number}"
+
+
+@pytest.mark.parametrize("name", list(LISTINGS))
+def test_a_list_shows_a_page_of_rows_and_the_rest_on_the_next_in_constant_queries(
+        client, world, settings, name):
+    settings.HTML_PAGE_SIZE = SIZE
+    listing = LISTINGS[name]
+    client.force_login(getattr(world, listing.viewer))
+    url = listing.url(world)
+    client.get(url)  # warm the per-process caches (content types, permissions)
+    before = listing.rows(_get(client, url)[1])
+    assert before < SIZE + 1
+    listing.add(world, SIZE + 1 - before)  # one row more than a page: N = SIZE + 1
+
+    queries = []
+    first, html = _get(client, url)
+    assert listing.rows(html) == SIZE
+    assert 'aria-current="page"' in html
+    second, html = _get(client, _page(url, listing.param, 2))
+    assert listing.rows(html) == 1
+    queries += [first, second]
+
+    listing.add(world, 2 * (SIZE + 1))  # 3N rows: four pages
+    first, html = _get(client, url)
+    assert listing.rows(html) == SIZE
+    last, html = _get(client, _page(url, listing.param, 4))
+    assert listing.rows(html) == SIZE
+    queries += [first, last]
+    assert client.get(_page(url, listing.param, 5)).status_code == 404
+    assert queries == [listing.queries] * 4, queries
+
+
+BAD_PAGES = ["abc", "0", "-1", "2.5", "1e3", " 1", "99999", "9999999999", "%00", "1;2"]
+
+
+@pytest.mark.parametrize("name", list(LISTINGS))
+def test_a_page_number_that_names_no_page_is_a_404_and_an_empty_one_is_page_1(
+        client, world, name):
+    listing = LISTINGS[name]
+    client.force_login(getattr(world, listing.viewer))
+    url = listing.url(world)
+    for bad in BAD_PAGES:
+        assert client.get(_page(url, listing.param, bad)).status_code == 404, bad
+    assert client.get(_page(url, listing.param, "")).status_code == 200
+    assert client.get(_page(url, listing.param, "1")).status_code == 200
+
+
+@pytest.mark.parametrize("name", list(LISTINGS))
+def test_anonymous_users_are_sent_to_log_in_whatever_the_page(client, world, name):
+    listing = LISTINGS[name]
+    for value in ("2", "abc"):
+        response = client.get(_page(listing.url(world), listing.param, value))
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
+
+
+def test_page_links_keep_the_filters_and_mark_the_current_page(client, world, settings):
+    settings.HTML_PAGE_SIZE = SIZE
+    _audit(world, 2 * SIZE + 1)
+    client.force_login(world.admin)
+    html = client.get("/audit/?action=paging.tested&page=2").content.decode()
+    assert '<nav class="pagination" aria-label="Audit trail pages">' in html
+    assert '<a href="?action=paging.tested&amp;page=3" rel="next">Older</a>' in html
+    assert '<a href="?action=paging.tested" rel="prev">Newer</a>' in html
+    assert ('<a href="?action=paging.tested&amp;page=2" aria-current="page">'
+            '<span class="visually-hidden">Page </span>2</a>') in html
+    assert html.count("aria-current") == 1
+
+
+def test_a_list_that_fits_on_one_page_shows_no_page_links(client, world):
+    client.force_login(world.owner)
+    assert b'class="pagination"' not in client.get("/models/").content
+
+
+# --- the helper itself ----------------------------------------------------------------------
+
+def _request(query=""):
+    return RequestFactory().get(f"/audit/{query}")
+
+
+def _events(world, n):
+    _audit(world, n)
+    return AuditEvent.objects.filter(action="paging.tested")
+
+
+def test_rows_with_equal_sort_keys_neither_repeat_nor_go_missing_across_pages(world):
+    _events(world, 7)
+    rows = AuditEvent.objects.filter(action="paging.tested").order_by("action")
+    seen = []
+    for number in (1, 2, 3):
+        seen += [e.pk for e in paginate(_request(f"?page={number}"), rows, per_page=3)]
+    assert sorted(seen) == sorted(rows.values_list("pk", flat=True))
+    assert len(seen) == 7
+
+
+def test_past_the_bounded_count_the_total_is_unknown_and_next_is_still_offered(
+        world, settings):
+    settings.HTML_PAGE_COUNTED_PAGES = 2
+    events = _events(world, 10)
+    page = paginate(_request("?page=2"), events, per_page=2)
+    assert page.total is None and page.num_pages is None
+    assert page.has_next and page.has_previous
+    assert [link.number for link in page.links] == [1, 2, 3, None]
+    last = paginate(_request("?page=5"), events, per_page=2)
+    assert len(last) == 2 and not last.has_next
+    with pytest.raises(Http404):
+        paginate(_request("?page=6"), events, per_page=2)
+
+
+def test_within_the_bound_the_links_run_from_the_first_page_to_the_last(world):
+    events = _events(world, 30)
+    page = paginate(_request("?page=6"), events, per_page=2)
+    assert page.total == 30 and page.num_pages == 15
+    assert [link.number for link in page.links] == [1, None, 4, 5, 6, 7, 8, None, 15]
+    assert (page.start_index, page.end_index) == (11, 12)
+
+
+def test_the_page_size_is_bounded(world, settings):
+    settings.HTML_PAGE_SIZE = 10_000
+    events = _events(world, 2)
+    assert paginate(_request(), events).per_page == 200
+    assert paginate(_request(), events, per_page=500).per_page == 200
