@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, IntegerField, Max, Q, Value
 from django.http import Http404
@@ -565,10 +566,26 @@ def calendar_version(*, user) -> tuple[str, datetime]:
                 moments.append(value - ENDING_SOON if key.endswith("_soon") else value)
     last_modified = min(max(moments), now)
     digest = hashlib.sha256(json.dumps(
-        [user.pk, policy.role_of(user), w["w_count"], g["g_count"],
+        [user.pk, policy.role_of(user), day.isoformat(), w["w_count"], g["g_count"],
          sorted((k, v.isoformat()) for k, v in (w | g).items() if isinstance(v, datetime))],
         default=str).encode()).hexdigest()[:32]
     return f'"{digest}"', last_modified
+
+
+FEED_CACHE_SECONDS = 24 * 3600
+
+
+def calendar_body(*, user, token: str, etag: str) -> str:
+    """The rendered feed of this version (ETag) of this feed URL: from the cache when a client
+    already fetched it, else rendered and kept for a day. The key holds the token's hash (a
+    random, per-URL value) and the ETag, so a change to anything the feed shows (or a new day)
+    is a new key, and a revoked URL never reaches this function."""
+    key = f"calendar-feed:{CalendarFeed.hash_token(token)}:{etag.strip(chr(34))}"
+    body = cache.get(key)
+    if body is None:
+        body = calendar_render(windows_for_calendar(user=user))
+        cache.set(key, body, FEED_CACHE_SECONDS)
+    return body
 
 
 def ical_escape(text: str) -> str:

@@ -104,7 +104,9 @@ def calendar_feed(request, token):
     Last-Modified computed by two aggregate queries without rendering the feed; a request whose
     If-None-Match (or, without one, If-Modified-Since) still matches gets 304 Not Modified.
     Cache-Control private, no-cache: a calendar app may keep the body but asks again each time,
-    and no shared cache keeps a secret URL's content."""
+    and no shared cache keeps a secret URL's content. The rendered body of each version is kept
+    in the cache for a day (tracking.calendar_body), so a second client of the same URL costs
+    the aggregates and a cache read, not a render."""
     user = tracking.calendar_feed_user(token=token)
     etag, last_modified = tracking.calendar_version(user=user)
     headers = HttpResponse(content_type="text/calendar; charset=utf-8")
@@ -116,6 +118,6 @@ def calendar_feed(request, token):
                                       response=headers)
     if answer is not headers:
         return answer  # 304 Not Modified (or 412 for a failed If-Match)
-    headers.content = tracking.calendar_render(tracking.windows_for_calendar(user=user))
+    headers.content = tracking.calendar_body(user=user, token=token, etag=etag)
     headers["Content-Disposition"] = 'inline; filename="access-windows.ics"'
     return headers

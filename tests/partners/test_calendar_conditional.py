@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -151,12 +152,31 @@ def test_the_feed_and_its_304_run_the_same_queries_for_n_and_3n_windows(tracked,
 
     add(3)
     _feed_queries(client, url)  # warm the per-process caches
+    cache.clear()  # a render, not the rendered body kept for this version
     full, n_full = _feed_queries(client, url)
     not_modified, n_304 = _feed_queries(client, url, HTTP_IF_NONE_MATCH=full["ETag"])
     assert not_modified.status_code == 304
     add(6)
-    full_3n, n_full_3n = _feed_queries(client, url)
+    full_3n, n_full_3n = _feed_queries(client, url)  # a new version: rendered
     assert full_3n.status_code == 200
     _, n_304_3n = _feed_queries(client, url, HTTP_IF_NONE_MATCH=full_3n["ETag"])
     assert (n_full_3n, n_304_3n) == (n_full, n_304)
     assert n_304 < n_full  # a 304 renders nothing: the row queries never run
+
+
+def test_a_second_client_of_the_same_version_gets_the_kept_body_without_a_render(tracked,
+                                                                               client):
+    pw = tracked
+    url = feed_for(client, pw.w.owner)
+    cache.clear()
+    first, n_first = _feed_queries(client, url)
+    second, n_second = _feed_queries(client, url)  # another calendar app, no validator
+    assert second.status_code == 200 and second.content == first.content
+    assert n_second < n_first
+    not_modified, n_304 = _feed_queries(client, url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert n_second == n_304  # the aggregates, then the cache instead of the rows
+    services.grant_revoke(grant=pw.future, actor=pw.w.owner, reason="Misuse.")
+    third = client.get(url)
+    assert third["ETag"] != first["ETag"] and third.content != first.content
+    other = feed_for(client, pw.w.colleague)  # same windows, another URL: its own entry
+    assert uids(client.get(other).content.decode()) == uids(third.content.decode())
