@@ -69,6 +69,15 @@ def build_task(*, items: list[dict], solver: str, scorer: str, grader_model: str
                 scorer=scorers[scorer]())
 
 
+# How every run calls Inspect (the overhead benchmark's direct arm uses the same). No control
+# server (a socket per evaluation); no realtime sample buffer: it exists for live viewing of
+# running samples in `inspect view`, which the portal does not offer (progress is the
+# heartbeat's count), and writing every event to it cost about a third of Inspect's CPU time per
+# sample. The .eval log is written as samples complete either way.
+EVAL_OPTIONS = {"log_format": "eval", "ctl_server": False, "log_realtime": False,
+                "fail_on_error": True}
+
+
 @dataclass
 class Outcome:
     status: str  # "success", "error", "cancelled"
@@ -147,8 +156,8 @@ def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_d
                     logs = await eval_async(
                         task, task_args=task_args or {}, model=spec.model,
                         model_base_url=spec.base_url, model_args=spec.model_args,
-                        log_dir=str(log_dir.resolve()), log_format="eval", ctl_server=False,
-                        metadata=metadata, fail_on_error=True, **limits,
+                        log_dir=str(log_dir.resolve()), metadata=metadata, **EVAL_OPTIONS,
+                        **limits,
                     )
                 group.cancel_scope.cancel()  # the evaluation is over: stop the watcher
 

@@ -260,6 +260,23 @@ def test_a_run_stores_its_sample_rows_without_reading_its_log_back(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_run_writes_no_realtime_sample_buffer(ready, small_suite, log_root):
+    """Inspect's realtime buffer serves live views in `inspect view`, which the portal does not
+    offer; writing every event to it cost about a third of Inspect's CPU per sample."""
+    from inspect_ai.log import read_eval_log
+
+    run = make_run(ready, small_suite)
+
+    assert services.run_execute(run_id=run.pk) == "succeeded"
+
+    run.refresh_from_db()
+    header = read_eval_log(str(log_root / run.log_path), header_only=True)
+    assert header.eval.config.log_realtime is False
+    assert header.results.completed_samples == 6
+    assert SampleResult.objects.filter(run=run).count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_run_whose_worker_stopped_beating_is_taken_over_as_attempt_2(
         ready, small_suite, log_root):
     run = make_run(ready, small_suite, status=EvaluationRun.Status.RUNNING, attempts=1,
