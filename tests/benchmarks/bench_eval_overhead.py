@@ -4,7 +4,9 @@ through the portal ("portal": API call -> outbox -> broker -> an evaluation work
 stored metrics, per-sample rows and audit event, until this process sees the run succeeded).
 
 Both arms do the same evaluation work: the same samples, the same model and model arguments (the
-endpoint's own), the same max_samples and Inspect limits, the same log format (.eval). The direct
+endpoint's own), the same max_samples and Inspect limits, the same Inspect options as every
+portal run (evaluations.engine.EVAL_OPTIONS: .eval log format, no realtime sample buffer, no
+control server, fail on error). The direct
 arm's time includes building the task; the portal arm's includes everything from the API call
 until the stored result is visible.
 
@@ -66,8 +68,8 @@ def main() -> None:
         simulated.register_answer_key(items)
         task = engine.build_task(items=items, solver="multiple_choice", scorer="choice")
         [log] = inspect_ai.eval(task, model=spec.model, model_args=spec.model_args,
-                                log_dir=tempfile.mkdtemp(), display="none", ctl_server=False,
-                                log_format="eval", fail_on_error=True, **limits)
+                                log_dir=tempfile.mkdtemp(), display="none",
+                                **engine.EVAL_OPTIONS, **limits)
         # The header only: reading the samples back would add work the portal does not do.
         assert log.status == "success" and log.results.completed_samples == args.samples
 

@@ -59,18 +59,27 @@ def main() -> None:
     client.force_login(reviewer)
     second = worker_name(1)
 
-    def batch() -> float:
+    split: dict[str, list] = {"one worker": [], "two workers": []}
+
+    def batch(arm: str) -> float:
+        from evaluations.models import EvaluationRun
+
         start = time.monotonic()
         ids = [start_run_via_api(client, r.pk, version.pk) for r in requests]
-        return wait_finished(ids) - start
+        elapsed = wait_finished(ids) - start
+        # Which worker process ran each run: the check that an arm is what it says.
+        claimants = list(EvaluationRun.objects.filter(pk__in=ids)
+                         .values_list("claimed_by", flat=True))
+        split[arm].append(sorted(claimants.count(c) for c in set(claimants)))
+        return elapsed
 
     def one_worker() -> float:
         set_consuming(second, False)
-        return batch()
+        return batch("one worker")
 
     def two_workers() -> float:
         set_consuming(second, True)
-        return batch()
+        return batch("two workers")
 
     workers = start_workers(env, 2)
     try:
@@ -84,7 +93,8 @@ def main() -> None:
                              baseline="one worker", rounds=args.rounds, seed=args.seed,
                              on_round=lambda k, t: print(
                                  f"  round {k + 1}: " + ", ".join(
-                                     f"{arm} {s:.2f} s" for arm, s in t.items()), flush=True))
+                                     f"{arm} {s:.2f} s (runs per worker {split[arm][-1]})"
+                                     for arm, s in t.items()), flush=True))
     finally:
         stop_workers(workers)
 
