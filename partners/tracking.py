@@ -159,9 +159,10 @@ def _rows(windows, grants) -> list[TrackedWindow]:
 DEFAULT_RANGE_DAYS = 90
 PAGE_SIZE = 50  # the HTML page
 API_PAGE_SIZE, API_MAX_PAGE_SIZE = 100, 500
-# The HTML page counts the windows of the range up to this many, then says "more than".
+# The HTML page counts the windows of the range up to this many, then says "more than" (the
+# page passes review_portal/pagination.py's bound: 20 pages of 50).
 COUNT_CAP = 1000
-MAX_PAGE = 100_000
+MAX_PAGE = 10**9
 KIND_RANK = {GOVERNMENT: 0, PARTNER: 1}
 RANK_KIND = {rank: kind for kind, rank in KIND_RANK.items()}
 
@@ -317,12 +318,13 @@ class WindowPage:
     date_range: DateRange
     number: int
     size: int
-    count: int  # at most COUNT_CAP + 1
+    count: int  # at most count_cap + 1
+    count_cap: int
     has_next: bool
 
     @property
     def count_capped(self) -> bool:
-        return self.count > COUNT_CAP
+        return self.count > self.count_cap
 
     @property
     def has_previous(self) -> bool:
@@ -343,11 +345,13 @@ class WindowPage:
 
 def windows_page(*, user, date_from: date | None = None, date_to: date | None = None,
                  page: int = 1, size: int = PAGE_SIZE, model_id: int | None = None,
-                 organisation_id: int | None = None,
-                 state: str | None = None) -> WindowPage:
+                 organisation_id: int | None = None, state: str | None = None,
+                 count_cap: int | None = None) -> WindowPage:
     """Page `page` of the windows the user may track that overlap the range, with a count of
-    them bounded at COUNT_CAP (4 queries plus the role checks, whatever the number of
-    windows). 404 for anyone who may not track; ApplicationError (400) for a bad range."""
+    them bounded at `count_cap` (default COUNT_CAP): 4 queries plus the role checks, whatever
+    the number of windows. 404 for anyone who may not track; ApplicationError (400) for a bad
+    range."""
+    count_cap = COUNT_CAP if count_cap is None else count_cap
     if not can_track(user):
         raise Http404
     date_range = date_range_resolve(date_from=date_from, date_to=date_to)
@@ -359,10 +363,10 @@ def windows_page(*, user, date_from: date | None = None, date_to: date | None = 
     union = _keys_union(windows, grants)
     offset = (page - 1) * size
     keys = list(union[offset:offset + size + 1])
-    count = _keys_union(windows, grants)[:COUNT_CAP + 1].count()
+    count = _keys_union(windows, grants)[:count_cap + 1].count()
     return WindowPage(rows=_load(keys[:size]), date_range=date_range, number=page, size=size,
-                      count=max(count, min(offset + len(keys), COUNT_CAP + 1)),
-                      has_next=len(keys) > size)
+                      count=max(count, min(offset + len(keys), count_cap + 1)),
+                      count_cap=count_cap, has_next=len(keys) > size)
 
 
 @dataclass(frozen=True)

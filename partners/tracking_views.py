@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from partners import tracking
+from review_portal import pagination
 
 STATE_CHOICES = [("", "Any state"), *tracking.State.LABELS.items()]
 
@@ -51,25 +52,29 @@ class WindowFilterForm(forms.Form):
                 "state": data["state"] or None}
 
 
-class WindowPageForm(WindowFilterForm):
-    page = forms.IntegerField(required=False, min_value=1, max_value=tracking.MAX_PAGE)
-
-
 @login_required
 def window_tracking(request):
     """One page of the windows the user may track that overlap a date range (default: the
     coming 90 days), as a timeline on the range's axis and a table (404 for anyone who may not
-    track). A filter that cannot be read is shown as a form error and dropped, whole."""
-    form = WindowPageForm(request.GET or None)
-    filters = form.filters()
-    page_number = (form.cleaned_data.get("page") or 1) if filters else 1
-    page = tracking.windows_page(user=request.user, page=page_number, size=tracking.PAGE_SIZE,
-                                 **filters)
+    track). A filter that cannot be read is shown as a form error and dropped, whole. Pages as
+    every HTML list does (review_portal/pagination.py): 50 a page, a count bounded at 20 pages,
+    404 for a page number that names no page."""
+    form = WindowFilterForm(request.GET or None)
+    number = pagination.page_number(request)
+    size = pagination.page_size()
+    page = tracking.windows_page(user=request.user, page=number, size=size,
+                                 count_cap=size * pagination.counted_pages(), **form.filters())
+    if not page.rows and number > 1:
+        raise Http404("No such page.")
     models, organisations = tracking.tracking_filter_choices(user=request.user)
+    pager = pagination.Page(rows=page.rows, number=number, per_page=size,
+                            has_next=page.has_next,
+                            total=None if page.count_capped else page.count, path=request.path,
+                            query=request.GET)
     return render(request, "partners/window_tracking.html", {
-        "form": form, "page": page, "rows": page.rows, "range": page.date_range,
-        "timeline": tracking.timeline(page.rows, page.date_range), "models": models,
-        "organisations": organisations, "count_cap": tracking.COUNT_CAP,
+        "form": form, "page": page, "pager": pager, "rows": page.rows,
+        "range": page.date_range, "timeline": tracking.timeline(page.rows, page.date_range),
+        "models": models, "organisations": organisations,
         "legend": list(tracking.State.LABELS.items()),
         "geometry": {"label_w": tracking.LABEL_W, "chart_w": tracking.CHART_W,
                      "width": tracking.LABEL_W + tracking.CHART_W}})
