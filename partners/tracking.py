@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, IntegerField, Max, Q, Value
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -431,8 +431,10 @@ def tracking_filter_choices(*, user) -> tuple[list[FrontierModel], list[Organisa
         kind__in=[Organisation.Kind.AI_DEVELOPER, Organisation.Kind.PARTNER])
     if policy.is_developer(user):
         own = policy.organisation_id_of(user)
-        organisations = organisations.filter(
-            Q(pk=own) | Q(access_grants__model__organisation_id=own)).distinct()
+        # EXISTS per organisation (a handful) stops at its first grant; a join with DISTINCT
+        # read every grant on the developer's models on every page.
+        organisations = organisations.filter(Q(pk=own) | Exists(AccessGrant.objects.filter(
+            organisation_id=OuterRef("pk"), model__organisation_id=own)))
     return models, list(organisations.order_by("name"))
 
 

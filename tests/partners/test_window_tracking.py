@@ -120,6 +120,13 @@ def test_the_page_per_actor(tracked, client, who, code):
     assert (acme, grant, other) == {"admin": (True, True, True), "owner": (True, True, False),
                                     "colleague": (True, True, False),
                                     "outsider": (False, False, True)}[who]
+    offered = set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', body))
+    # the organisation filter: a developer's own and the partners holding grants on its models
+    assert {"Acme AI", "Rural Hospital", "Community Bank", "Other AI"} & offered == {
+        "admin": {"Acme AI", "Rural Hospital", "Community Bank", "Other AI"},
+        "owner": {"Acme AI", "Rural Hospital", "Community Bank"},
+        "colleague": {"Acme AI", "Rural Hospital", "Community Bank"},
+        "outsider": {"Other AI"}}[who]
 
 
 @pytest.mark.parametrize("who,code", [
