@@ -389,8 +389,10 @@ def cursor_decode(cursor: str) -> Key:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         starts_at, rank, pk = json.loads(raw)
         moment = datetime.fromisoformat(starts_at)
+        # The date check keeps a moment the database cannot store (year 1 east of UTC) out.
         if (moment.tzinfo is None or rank not in RANK_KIND or type(pk) is not int
-                or not 0 < pk < 2**63):
+                or not 0 < pk < 2**63
+                or not FILTER_DATE_MIN <= moment.date() <= FILTER_DATE_MAX):
             raise ValueError(cursor)
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
         raise ApplicationError("cursor: Not a cursor this list gave out.",

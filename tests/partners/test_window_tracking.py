@@ -189,6 +189,8 @@ def test_a_developer_cannot_filter_its_way_to_another_model(tracked, api):
     ({"page_size": "many"}, "page_size"), ({"cursor": "garbage"}, "cursor"),
     ({"cursor": "WzEsMiwzXQ"}, "cursor"),  # [1,2,3]: valid base64 and JSON, not a cursor
     ({"cursor": "x" * 201}, "cursor"),
+    ({"cursor": "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzA1OjAwIiwwLDFd"}, "cursor"),  # year 1, UTC+5
+    ({"cursor": "WyI5OTk5LTEyLTMxVDIzOjAwOjAwLTA1OjAwIiwwLDFd"}, "cursor"),  # past year 9999 UTC
 ])
 def test_the_api_answers_a_bad_range_size_or_cursor_with_a_400_json_error(tracked, api, params,
                                                                           field):
