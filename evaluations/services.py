@@ -505,7 +505,11 @@ def _finish(run_id: int, me: str, attempt: int, *, status: str, error: str = "",
             log_path: str = "", metrics: dict | None = None, rows: list | None = None) -> bool:
     """Write the result once: only the claim holder, only while the run is still running."""
     with transaction.atomic():
-        run = EvaluationRun.objects.select_for_update().select_related(
+        # Lock the run row only (OF self): locking the joined request, model and organisation
+        # too deadlocked with any transaction that holds the audit chain's head and references
+        # the organisation (a run start, whose audit event's foreign key takes a share lock on
+        # it), once two workers finished runs while a reviewer started others.
+        run = EvaluationRun.objects.select_for_update(of=("self",)).select_related(
             "request__model__organisation").get(pk=run_id)
         if (run.status != EvaluationRun.Status.RUNNING or run.claimed_by != me
                 or run.attempts != attempt):

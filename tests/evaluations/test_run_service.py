@@ -277,6 +277,45 @@ def test_a_run_writes_no_realtime_sample_buffer(ready, small_suite, log_root):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_finishing_a_run_locks_the_run_only_not_its_request_model_or_organisation(
+        ready, small_suite):
+    """Another transaction referencing the organisation (inserting an audit event, a run, ...)
+    holds a share lock on its row: writing a result must not wait for it. Locking the joined
+    rows too deadlocked run starts against finishing workers (PostgreSQL's deadlock detector
+    answered the reviewer's start with 503)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises every writer")
+    import psycopg2
+
+    settings_dict = connection.settings_dict
+    run = make_run(ready, small_suite, status=EvaluationRun.Status.RUNNING, attempts=1,
+                   claimed_by="this-host:1", heartbeat_at=timezone.now())
+    other = psycopg2.connect(dbname=settings_dict["NAME"], user=settings_dict["USER"],
+                             host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432,
+                             password=settings_dict["PASSWORD"] or None)
+    try:
+        with other.cursor() as cursor:  # a transaction left open, as a concurrent start's is
+            cursor.execute("SELECT id FROM accounts_organisation WHERE id IN (%s, %s) "
+                           "FOR KEY SHARE", [ready.acme.pk, ready.request.model.organisation_id])
+            cursor.execute("SELECT id FROM submissions_reviewrequest WHERE id = %s FOR KEY SHARE",
+                           [ready.request.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        assert services._finish(run.pk, "this-host:1", 1, status=EvaluationRun.Status.SUCCEEDED,
+                                metrics={"overall": {"accuracy": 1.0}}, rows=[])
+    finally:
+        other.rollback()
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    run.refresh_from_db()
+    assert run.status == EvaluationRun.Status.SUCCEEDED
+    assert AuditEvent.objects.filter(action="run.succeeded", object_id=str(run.pk)).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_run_whose_worker_stopped_beating_is_taken_over_as_attempt_2(
         ready, small_suite, log_root):
     run = make_run(ready, small_suite, status=EvaluationRun.Status.RUNNING, attempts=1,
