@@ -5,14 +5,14 @@ import errno
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import uuid
 from pathlib import Path
 
 import filetype
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
@@ -21,6 +21,7 @@ from accounts.models import User
 from audit.services import audit_record
 from review_portal.crypto import decrypt_bytes, encrypt_bytes
 from review_portal.errors import ApplicationError
+from review_portal.storage import ARTIFACTS, is_storage_error, read_bytes
 from submissions.models import Artifact, ReviewRequest
 from submissions.workflow import OPEN_STATES
 
@@ -37,9 +38,7 @@ TEXT_EXTENSIONS = {"txt", "md", "json", "csv"}
 
 logger = logging.getLogger(__name__)
 
-# A write that failed for want of space is a 507 (Insufficient Storage: retrying will not help
-# until someone frees space); any other storage failure (read-only or missing volume, I/O error)
-# is a 503 (the storage is unavailable, the request itself was fine).
+# A write that failed for want of space (see _storage_failed).
 STORAGE_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -90,43 +89,50 @@ def detect_content_type(data: bytes, extension: str) -> str:
     return ALLOWED_TYPES[extension]
 
 
-def _storage_root() -> Path:
-    return Path(settings.PRIVATE_MEDIA_ROOT)
+def _storage():
+    return storages[ARTIFACTS]
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write `payload` to `path` whole or not at all: into a temporary file in the same folder,
-    flushed to disk, then renamed over `path` (a rename within a folder is atomic). A failure
-    removes the temporary file and becomes an ApplicationError the page and the API show."""
-    temporary: str | None = None
+def _storage_failed(exc: BaseException) -> ApplicationError:
+    """A failed write as the error the page and the API show. Out of space (local disk) is a 507:
+    retrying will not help until someone frees space. Anything else (a read-only or missing
+    volume, an I/O error, the object store down or refusing) is a 503: the storage is
+    unavailable, the request itself was fine."""
+    logger.error("Could not store an artifact: %s: %s", type(exc).__name__, exc)
+    if isinstance(exc, OSError) and exc.errno in STORAGE_FULL_ERRNOS:
+        return ApplicationError("The portal's file storage is full, so the file was not saved "
+                                "and nothing was recorded. Try again later, or tell the program "
+                                "office if this keeps happening.", status=507,
+                                code="storage_full")
+    return ApplicationError("The portal could not write the file to its storage, so it was not "
+                            "saved and nothing was recorded. Try again later.", status=503,
+                            code="storage_unavailable")
+
+
+def _store(name: str, payload: bytes) -> None:
+    """Write the ciphertext whole or not at all: the local backend writes a temporary file and
+    renames it; S3 makes an object visible only once a PUT completed."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-",
-                                                 suffix=".tmp")  # created 0600
-        with open(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-        temporary = None
-        # The rename itself must reach the disk before the row that points at it commits.
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-    except OSError as exc:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        logger.error("Could not store an artifact in %s: %s", path.parent, exc)
-        if exc.errno in STORAGE_FULL_ERRNOS:
-            raise ApplicationError("The portal's file storage is full, so the file was not "
-                                   "saved and nothing was recorded. Try again later, or tell "
-                                   "the program office if this keeps happening.",
-                                   status=507, code="storage_full") from exc
-        raise ApplicationError("The portal could not write the file to its storage, so it was "
-                               "not saved and nothing was recorded. Try again later.",
-                               status=503, code="storage_unavailable") from exc
+        saved = _storage().save(name, ContentFile(payload))
+    except Exception as exc:
+        if is_storage_error(exc):
+            _discard(name)
+            raise _storage_failed(exc) from exc
+        raise
+    if saved != name:  # pragma: no cover - names are random and overwrite is allowed
+        raise RuntimeError(f"the artifact storage renamed {name} to {saved}")
+
+
+def _discard(name: str) -> None:
+    """Remove what may have been stored under `name`. If the storage cannot be reached now, the
+    object stays an orphan (no row points at it, so nobody can read it); the log says which."""
+    try:
+        _storage().delete(name)
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        logger.error("Could not remove the unrecorded artifact object %s: %s: %s", name,
+                     type(exc).__name__, exc)
 
 
 def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
@@ -160,9 +166,8 @@ def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
     content_type = detect_content_type(data, extension)
 
     relative = f"artifacts/{uuid.uuid4().hex}.bin"
-    path = _storage_root() / relative
+    _store(relative, encrypt_bytes(data))
     try:
-        _write_atomically(path, encrypt_bytes(data))
         with transaction.atomic():
             # Re-check under a lock: the caller's copy may predate a withdrawal or determination
             # that committed since, and a closed request must not gain material.
@@ -181,14 +186,26 @@ def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
                          data={"request": review_request.pk, "sha256": artifact.sha256,
                                "size": artifact.size_bytes})
     except BaseException:
-        path.unlink(missing_ok=True)  # nothing half-written: no row, no orphan file
+        _discard(relative)  # nothing half-written: no row, no orphan file
         raise
     return artifact
 
 
 def artifact_read(*, artifact: Artifact, actor: User) -> bytes:
-    """Decrypt an artifact for a user who may see it, and record the read."""
-    data = decrypt_bytes((_storage_root() / artifact.storage_path).read_bytes())
+    """Decrypt an artifact for a user who may see it, and record the read. A stored file that is
+    gone is a 404; a storage that does not answer is a 503 (nothing recorded either way)."""
+    try:
+        data = decrypt_bytes(read_bytes(_storage(), artifact.storage_path))
+    except FileNotFoundError as exc:
+        logger.error("Artifact %s has no stored file %s", artifact.pk, artifact.storage_path)
+        raise ApplicationError("The stored file of this artifact is missing.", status=404,
+                               code="not_found") from exc
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        logger.error("Could not read artifact %s: %s: %s", artifact.pk, type(exc).__name__, exc)
+        raise ApplicationError("The portal could not read the file from its storage. Try again "
+                               "later.", status=503, code="storage_unavailable") from exc
     if hashlib.sha256(data).hexdigest() != artifact.sha256:
         raise ApplicationError("The stored file does not match its recorded SHA-256.",
                                status=409)

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from audit.selectors import audit_events_for_object
-from review_portal.pages import call_service
+from review_portal.errors import ApplicationError
+from review_portal.pages import call_service, download_refused
 from review_portal.pagination import paginate
 from reviews import selectors as review_selectors
 from reviews.forms import DeterminationForm, LeadAssignForm, NoteForm
@@ -286,7 +287,11 @@ def artifact_create(request, pk):
 @login_required
 def artifact_download(request, pk):
     artifact = selectors.artifact_get_for_user(user=request.user, pk=pk)
-    return artifact_response(artifact, artifact_read(artifact=artifact, actor=request.user))
+    try:
+        data = artifact_read(artifact=artifact, actor=request.user)
+    except ApplicationError as exc:  # the stored file is missing, or the storage is down
+        return download_refused(exc)
+    return artifact_response(artifact, data)
 
 
 # --- windows --------------------------------------------------------------------------------

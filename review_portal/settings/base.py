@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -357,6 +358,87 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Evaluations (Inspect). Logs are confidential: kept outside the web root, served by a view.
 EVALUATION_LOG_ROOT = Path(env.str("EVALUATION_LOG_ROOT", default=str(VAR_DIR / "eval-logs")))
+
+# --- Storage: the encrypted artifacts and the Inspect logs (review_portal/storage.py) ----------
+# STORAGE_BACKEND=local (the embedded default): folders on this host, PRIVATE_MEDIA_ROOT and
+# EVALUATION_LOG_ROOT. STORAGE_BACKEND=s3: one S3-compatible bucket (AWS, MinIO, Ceph ...)
+# through django-storages, which every web process and worker on every host reaches; Inspect
+# writes its logs there itself. Code asks storages["artifacts"] / storages["evaluation_logs"].
+_BUCKET_NAME = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+
+
+def private_storages(values) -> dict:
+    """STORAGES' two private entries from the environment (tests pass a dict like it). Refuses an
+    incomplete or mistyped S3 configuration at start, naming what to fix."""
+    import re
+
+    backend = (values.get("STORAGE_BACKEND") or "local").strip().lower()
+    if backend == "local":
+        local = "review_portal.storage.PrivateFileSystemStorage"
+        return {"artifacts": {"BACKEND": local, "OPTIONS": {"root_setting": "PRIVATE_MEDIA_ROOT"}},
+                "evaluation_logs": {"BACKEND": local,
+                                    "OPTIONS": {"root_setting": "EVALUATION_LOG_ROOT"}}}
+    if backend != "s3":
+        raise ImproperlyConfigured(f"STORAGE_BACKEND={values.get('STORAGE_BACKEND')!r} is not a "
+                                   "storage backend (use local or s3)")
+
+    def value(name: str) -> str:
+        return (values.get(name) or "").strip()
+
+    bucket = value("S3_BUCKET")
+    if not bucket:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET: the bucket that holds the "
+                                   "artifacts and the evaluation logs")
+    if not re.fullmatch(_BUCKET_NAME, bucket):
+        raise ImproperlyConfigured(f"S3_BUCKET={bucket!r} is not a bucket name (3 to 63 "
+                                   "lowercase letters, digits, dots and hyphens)")
+    key, secret = value("S3_ACCESS_KEY_ID"), value("S3_SECRET_ACCESS_KEY")
+    if bool(key) != bool(secret):
+        missing = "S3_SECRET_ACCESS_KEY" if key else "S3_ACCESS_KEY_ID"
+        raise ImproperlyConfigured(f"STORAGE_BACKEND=s3 has one half of a key pair: set "
+                                   f"{missing} too (or neither, for boto3's own credentials: "
+                                   "an instance role, a profile)")
+    endpoint = value("S3_ENDPOINT_URL")
+    if endpoint and not re.fullmatch(r"https?://[^/\s]+/?", endpoint):
+        raise ImproperlyConfigured(f"S3_ENDPOINT_URL={endpoint!r} is not an http(s):// URL of a "
+                                   "server (no path), e.g. http://minio:9000")
+    timeout_raw = value("S3_TIMEOUT") or "10"
+    if not timeout_raw.isdigit() or not 1 <= int(timeout_raw) <= 300:
+        raise ImproperlyConfigured(f"S3_TIMEOUT={timeout_raw!r} must be whole seconds between "
+                                   "1 and 300")
+    prefix = value("S3_PREFIX").strip("/")
+    from botocore.config import Config
+
+    timeout = int(timeout_raw)
+    client_config = Config(
+        connect_timeout=timeout, read_timeout=timeout, signature_version="s3v4",
+        # A store that is down answers within a few seconds: a short retry, then a clear 503.
+        retries={"max_attempts": 3, "mode": "standard"},
+        # Most S3-compatible servers (MinIO, moto, Ceph) want path-style addresses; and the
+        # checksums boto3 1.36+ adds by default are not understood by all of them.
+        s3={"addressing_style": "path"} if endpoint else {},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    options = {
+        "bucket_name": bucket, "endpoint_url": endpoint.rstrip("/") or None,
+        "region_name": value("S3_REGION") or "us-east-1",
+        "access_key": key or None, "secret_key": secret or None,
+        # Private: the bucket's own access (no ACL), names never reused, no URL ever made.
+        "default_acl": None, "querystring_auth": True, "file_overwrite": True,
+        "client_config": client_config,
+    }
+    s3 = "review_portal.s3_storage.PrivateS3Storage"
+    return {
+        "artifacts": {"BACKEND": s3, "OPTIONS": {
+            **options, "location": "/".join(p for p in (prefix, "private") if p)}},
+        "evaluation_logs": {"BACKEND": s3, "OPTIONS": {
+            **options, "location": "/".join(p for p in (prefix, "eval-logs") if p)}},
+    }
+
+
+STORAGE_BACKEND = (env.str("STORAGE_BACKEND", default="") or "local").strip().lower()
+STORAGES.update(private_storages(os.environ))
 INSPECT_DATA_DIR = Path(env.str("INSPECT_DATA_DIR", default=str(VAR_DIR / "inspect-data")))
 EVALUATION_HARD_TIME_LIMIT = env_int("EVALUATION_HARD_TIME_LIMIT", 4 * 3600, minimum=60,
                                      maximum=48 * 3600)

@@ -38,6 +38,7 @@ PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"
 if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):  # noqa: F405
     CACHES["default"]["LOCATION"] = str(VAR_DIR / "test-cache")  # noqa: F405
 STORAGES = {
+    **STORAGES,  # noqa: F405 - the private storages, as the environment chose them
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

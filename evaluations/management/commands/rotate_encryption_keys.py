@@ -4,15 +4,15 @@ Rotation: prepend a new key to PORTAL_ENCRYPTION_KEYS (keep the old ones after i
 this command, then drop the old keys. Idempotent: running it twice changes nothing more.
 """
 
-from pathlib import Path
-
-from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from audit.models import AuditEvent
 from evaluations.models import EvaluationEndpoint
 from review_portal.crypto import rotate_bytes
+from review_portal.storage import ARTIFACTS, read_bytes
 from submissions.models import Artifact
 
 
@@ -29,17 +29,16 @@ class Command(BaseCommand):
                 endpoint.save(update_fields=["api_key_encrypted"])
                 endpoints += 1
         files = 0
-        root = Path(settings.PRIVATE_MEDIA_ROOT)
+        storage = storages[ARTIFACTS]
         for artifact in Artifact.objects.only("pk", "storage_path").iterator():
-            path = root / artifact.storage_path
-            if not path.exists():
+            try:
+                token = read_bytes(storage, artifact.storage_path)
+            except FileNotFoundError:
                 self.stderr.write(f"missing file for artifact {artifact.pk}")
                 continue
-            rotated = rotate_bytes(path.read_bytes())
-            tmp = path.with_suffix(".rotating")
-            tmp.write_bytes(rotated)
-            tmp.chmod(0o600)
-            tmp.replace(path)  # atomic: a reader sees the old or the new file, never half
+            # Saved over the same name: atomic on both backends (a temporary file renamed on
+            # disk, a completed PUT on S3), so a reader sees the old or the new token, never half.
+            storage.save(artifact.storage_path, ContentFile(rotate_bytes(token)))
             files += 1
         AuditEvent.objects.create(actor_label="system", action="encryption.rotated",
                                   object_type="system", object_id="encryption-keys",
