@@ -1,7 +1,7 @@
 """/api/v1/ for suites, evaluation runs and the model's evaluation endpoint."""
 
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -104,13 +104,16 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         description="The Inspect log (.eval). Every download is recorded.")})
     @action(detail=True, methods=["get"])
     def log(self, request, pk=None):
-        name, data = services.run_log_read(run=self.get_object(), actor=request.user)
-        return log_response(name, data)
+        return log_response(*services.run_log_open(run=self.get_object(), actor=request.user))
 
 
-def log_response(name: str, data: bytes) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+def log_response(name: str, body, size: int | None) -> FileResponse:
+    """The log streamed from the storage through this (permission-checked) view, in blocks:
+    never a URL of the bucket, and never the whole log in memory."""
+    response = FileResponse(body, content_type="application/zip", as_attachment=True,
+                            filename=name)
+    if size is not None:
+        response["Content-Length"] = str(size)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -131,17 +131,21 @@ def metrics_from_log(log: EvalLog, rows: list[dict] | None = None) -> tuple[dict
     return metrics, rows
 
 
-def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_dir: Path,
+def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_dir: str | Path,
              metadata: dict, limits: dict, report: Callable[[int], bool],
              poll_seconds: float = 0.5) -> Outcome:
-    """Evaluate `task` against `spec`. Every `poll_seconds` the watcher calls
-    `report(samples_done)` (heartbeat and progress); when it returns True the evaluation is
-    cancelled, within about `poll_seconds`."""
+    """Evaluate `task` against `spec`, writing the log into `log_dir`: a folder, or an s3:// URL
+    that Inspect writes through its own S3 support (review_portal.storage.inspect_log_dir). Every
+    `poll_seconds` the watcher calls `report(samples_done)` (heartbeat and progress); when it
+    returns True the evaluation is cancelled, within about `poll_seconds`."""
     from inspect_ai.util._display import init_display_type
 
     init_display_type("none")
     os.environ.setdefault("INSPECT_EVAL_CTL_SERVER", "false")
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = str(log_dir)
+    if "://" not in log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        log_dir = str(Path(log_dir).resolve())
     cancelled = False
     logs: list[EvalLog] = []
 
@@ -156,8 +160,7 @@ def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_d
                     logs = await eval_async(
                         task, task_args=task_args or {}, model=spec.model,
                         model_base_url=spec.base_url, model_args=spec.model_args,
-                        log_dir=str(log_dir.resolve()), metadata=metadata, **EVAL_OPTIONS,
-                        **limits,
+                        log_dir=log_dir, metadata=metadata, **EVAL_OPTIONS, **limits,
                     )
                 group.cancel_scope.cancel()  # the evaluation is over: stop the watcher
 
@@ -204,6 +207,17 @@ def run_task(*, task: Task | str, task_args: dict | None, spec: ModelSpec, log_d
     return Outcome(status="success", log=log, log_file=log_file, rows=rows)
 
 
-def _latest_log(log_dir: Path) -> str:
-    files = sorted(log_dir.glob("*.eval"), key=lambda p: p.stat().st_mtime)
+def _latest_log(log_dir: str) -> str:
+    """The newest log in `log_dir`, when Inspect raised before it returned one."""
+    if "://" in log_dir:
+        from inspect_ai.log import list_eval_logs
+
+        try:
+            logs = list_eval_logs(log_dir, recursive=False)
+        except Exception:  # the store is down: the run's error says so already
+            logging.getLogger(__name__).warning("Could not list the logs in %s", log_dir,
+                                                exc_info=True)
+            return ""
+        return max(logs, key=lambda info: info.mtime or 0).name if logs else ""
+    files = sorted(Path(log_dir).glob("*.eval"), key=lambda p: p.stat().st_mtime)
     return str(files[-1]) if files else ""

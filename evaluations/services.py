@@ -4,14 +4,18 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
 import socket
+from contextlib import closing
 from datetime import timedelta
-from pathlib import Path
+from pathlib import PurePosixPath
+from typing import IO
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -29,7 +33,18 @@ from evaluations.models import (
 )
 from review_portal.crypto import decrypt_bytes, encrypt_bytes
 from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
+from review_portal.storage import (
+    EVALUATION_LOGS,
+    inspect_log_dir,
+    inspect_s3_environment,
+    is_s3,
+    is_storage_error,
+    log_name_from_location,
+    open_stream,
+)
 from submissions.models import FrontierModel, ReviewRequest
+
+logger = logging.getLogger(__name__)
 
 MAX_SUITE_ITEMS = 5000
 RUNNABLE_STATES = (ReviewRequest.Status.IN_REVIEW, ReviewRequest.Status.INFORMATION_REQUESTED)
@@ -335,19 +350,39 @@ def run_cancel(*, run: EvaluationRun, actor: User) -> EvaluationRun:
     return run
 
 
-def run_log_read(*, run: EvaluationRun, actor: User) -> tuple[str, bytes]:
-    """The run's Inspect log. Read first, then recorded: only a download that happens is
-    audited, and a log missing on disk is a clear 404 rather than a server error."""
-    path = Path(settings.EVALUATION_LOG_ROOT) / run.log_path if run.log_path else None
-    try:
-        data = path.read_bytes() if path is not None else None
-    except FileNotFoundError:
-        data = None
-    if path is None or data is None:
+def run_log_open(*, run: EvaluationRun, actor: User) -> tuple[str, IO[bytes], int | None]:
+    """The run's Inspect log, opened for streaming from the log storage (this host's disk or the
+    bucket every host shares): name, file-like body, size. Opened first, then recorded: only a
+    download that starts is audited. A log that is not there is a clear 404, a storage that does
+    not answer a 503, never a server error. The caller closes the body (a FileResponse does)."""
+    if not run.log_path:
         raise ApplicationError("This run has no Inspect log.", status=404, code="not_found")
-    audit_record(actor=actor, action="run.log_downloaded", obj=run,
-                 organisation=run.request.model.organisation)
-    return path.name, data
+    try:
+        body, size = open_stream(storages[EVALUATION_LOGS], run.log_path)
+    except FileNotFoundError as exc:
+        raise ApplicationError("This run has no Inspect log.", status=404,
+                               code="not_found") from exc
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        logger.error("Could not read the log of run %s: %s: %s", run.pk, type(exc).__name__,
+                     exc)
+        raise ApplicationError("The portal could not read the log from its storage. Try again "
+                               "later.", status=503, code="storage_unavailable") from exc
+    try:
+        audit_record(actor=actor, action="run.log_downloaded", obj=run,
+                     organisation=run.request.model.organisation)
+    except BaseException:
+        body.close()
+        raise
+    return PurePosixPath(run.log_path).name, body, size
+
+
+def run_log_read(*, run: EvaluationRun, actor: User) -> tuple[str, bytes]:
+    """The run's Inspect log, whole (run_log_open streams it)."""
+    name, body, _ = run_log_open(run=run, actor=actor)
+    with closing(body):
+        return name, body.read()
 
 
 # --- execution (in the worker) --------------------------------------------------------------
@@ -409,10 +444,23 @@ def _claim(run_id: int) -> EvaluationRun | None:
     return None
 
 
+# What botocore says when the portal's own object store (not the developer's endpoint) failed
+# under Inspect: it could not be reached, or it refused the request.
+STORAGE_ERRORS = ("endpointconnectionerror", "could not connect to the endpoint url",
+                  "nosuchbucket", "s3uploadfailederror", "when calling the putobject",
+                  "when calling the uploadpart", "when calling the createmultipartupload",
+                  "when calling the completemultipartupload", "when calling the headobject",
+                  "when calling the getobject")
+
+
 def _explain(error: str, secret: str | None) -> str:
-    """A clear reason for a failed run, never containing the key."""
+    """A clear reason for a failed run, never containing the key (nor where the storage is)."""
     message = error.replace(secret, "***") if secret else error
     lowered = message.lower()
+    if is_s3(storages[EVALUATION_LOGS]) and any(s in lowered for s in STORAGE_ERRORS):
+        return ("The evaluation log could not be written to the portal's storage (the object "
+                "store did not answer or refused it). Nothing is wrong with the model's "
+                "endpoint: start the run again once the storage is back.")
     if "401" in message or "incorrect api key" in lowered or "authentication" in lowered:
         return ("The evaluation endpoint refused the API key (HTTP 401). The developer should "
                 "check the key on the model's endpoint settings.")
@@ -455,8 +503,10 @@ def run_execute(*, run_id: int) -> str:
         return "failed"
     secret = spec.model_args.get("api_key")
     os.environ.setdefault("XDG_DATA_HOME", str(settings.INSPECT_DATA_DIR))
-    log_root = Path(settings.EVALUATION_LOG_ROOT)
-    log_dir = log_root / f"run-{run.pk}" / f"attempt-{attempt}"
+    # In S3 mode Inspect writes the log straight into the shared bucket; its S3 clients take
+    # the endpoint and keys from the environment (review_portal.storage says why).
+    os.environ.update(inspect_s3_environment())
+    log_dir = inspect_log_dir(f"run-{run.pk}/attempt-{attempt}")
     if version.source == SuiteVersion.Source.DATASET:
         simulated.register_answer_key(version.items)
         task = engine.build_task(items=version.items, solver=version.solver,
@@ -484,10 +534,7 @@ def run_execute(*, run_id: int) -> str:
         _finish(run_id, me, attempt, status=EvaluationRun.Status.FAILED,
                 error=_explain(f"{type(exc).__name__}: {exc}", secret))
         return "failed"
-    log_path = ""
-    if outcome.log_file:
-        log_path = str(Path(outcome.log_file.removeprefix("file://")).resolve()
-                       .relative_to(log_root.resolve()))
+    log_path = log_name_from_location(outcome.log_file) if outcome.log_file else ""
     if outcome.status == "cancelled":
         _finish(run_id, me, attempt, status=EvaluationRun.Status.CANCELLED, log_path=log_path)
         return "cancelled"

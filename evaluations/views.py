@@ -15,7 +15,7 @@ from evaluations.forms import EndpointForm, RunStartForm, SuiteForm
 from evaluations.models import Capability, EvaluationEndpoint, SuiteVersion
 from jobs.selectors import run_queue_notice
 from review_portal.errors import ApplicationError
-from review_portal.pages import call_service
+from review_portal.pages import call_service, download_refused
 from submissions.selectors import model_get_for_user, request_get_for_user
 
 
@@ -123,10 +123,10 @@ def run_cancel(request, pk):
 def run_log(request, pk):
     run = _run_for(request.user, pk)
     try:
-        name, data = services.run_log_read(run=run, actor=request.user)
-    except ApplicationError as exc:  # no log for this run (or none left on disk)
-        raise Http404(exc.message) from exc
-    return log_response(name, data)
+        opened = services.run_log_open(run=run, actor=request.user)
+    except ApplicationError as exc:  # no log for this run (or none left), or storage down
+        return download_refused(exc)
+    return log_response(*opened)
 
 
 @login_required
