@@ -1,5 +1,5 @@
 """Probes. /healthz: the process answers (touches nothing else). /readyz: the database, the broker
-and the cache answer, each within CHECK_TIMEOUT_SECONDS.
+and the cache answer, and in S3 mode the storage's bucket, each within CHECK_TIMEOUT_SECONDS.
 
 Both need no login and are exempt from the second-factor gate. They say what failed, never
 where: the reason names the kind of error, not hosts or ports (the details go to the log).
@@ -66,11 +66,29 @@ def check_cache() -> tuple[str, str]:
     return "ok", "set and get answered"
 
 
+def check_storage() -> str:
+    from review_portal.storage import check_reachable
+
+    return check_reachable(CHECK_TIMEOUT_SECONDS)
+
+
 CHECKS: dict[str, Callable] = {
     "database": check_database,
     "broker": check_broker,
     "cache": check_cache,
 }
+
+
+def _checks() -> dict[str, Callable]:
+    """The bucket is checked only in S3 mode (one HEAD): the local folders are this host's disk,
+    which the process already depends on to run at all."""
+    from django.core.files.storage import storages
+
+    from review_portal.storage import ARTIFACTS, is_s3
+
+    if is_s3(storages[ARTIFACTS]):
+        return {**CHECKS, "storage": check_storage}
+    return CHECKS
 
 
 def _run(name: str, check: Callable, answers: dict) -> None:
@@ -96,16 +114,17 @@ def readyz(request):
     not an error: the portal works without it (review_portal/cache.py). The checks run at once,
     each given at most CHECK_TIMEOUT_SECONDS, so the probe answers within about that long."""
     answers: dict[str, dict] = {}
+    checks = _checks()
     threads = [threading.Thread(target=_run, args=(name, check, answers), daemon=True,
                                 name=f"readyz-{name}")
-               for name, check in CHECKS.items()]
+               for name, check in checks.items()]
     deadline = time.monotonic() + CHECK_TIMEOUT_SECONDS
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     components = {}
-    for name in CHECKS:
+    for name in checks:
         answer = answers.get(name)
         if answer is None:  # still waiting: a hung connection is left to its daemon thread
             logger.warning("readyz: the %s check gave no answer within %g s", name,

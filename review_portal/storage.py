@@ -16,6 +16,7 @@ works on both backends.
 import logging
 import os
 import tempfile
+from functools import lru_cache
 from typing import IO
 
 from django.conf import settings
@@ -176,18 +177,24 @@ def inspect_s3_environment() -> dict[str, str]:
     return values
 
 
-def check_reachable(timeout: float) -> str:
-    """For /readyz in S3 mode: the bucket answers a HEAD within `timeout` (one try, no retries;
-    the portal's keys may read it)."""
+@lru_cache(maxsize=4)
+def _probe_client(endpoint_url, region_name, access_key, secret_key, client_config, timeout):
     import boto3
     from botocore.config import Config
 
+    config = (client_config or Config()).merge(Config(
+        connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1}))
+    # boto3 clients are thread-safe; one per process, so a probe costs one request.
+    return boto3.session.Session(aws_access_key_id=access_key,
+                                 aws_secret_access_key=secret_key).client(
+        "s3", endpoint_url=endpoint_url, region_name=region_name, config=config)
+
+
+def check_reachable(timeout: float) -> str:
+    """For /readyz in S3 mode: the bucket answers a HEAD within `timeout` (one try, no retries;
+    the portal's keys may read it)."""
     storage = storages[ARTIFACTS]
-    config = storage.client_config.merge(Config(connect_timeout=timeout, read_timeout=timeout,
-                                                retries={"total_max_attempts": 1}))
-    client = boto3.session.Session(
-        aws_access_key_id=storage.access_key, aws_secret_access_key=storage.secret_key,
-    ).client("s3", endpoint_url=storage.endpoint_url, region_name=storage.region_name,
-             config=config)
+    client = _probe_client(storage.endpoint_url, storage.region_name, storage.access_key,
+                           storage.secret_key, storage.client_config, timeout)
     client.head_bucket(Bucket=storage.bucket_name)
     return "the bucket answered"
