@@ -207,7 +207,8 @@ class Artifact(models.Model):
     content_type = models.CharField(max_length=100, help_text="Detected from the content")
     size_bytes = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    # Path relative to PRIVATE_MEDIA_ROOT of the encrypted file; never under the web root.
+    # Name of the encrypted file in storages["artifacts"] (a folder or the bucket); never served
+    # by a URL, only by the permission-checked views.
     storage_path = models.CharField(max_length=300, unique=True)
     marking = models.CharField(max_length=100, default="CONFIDENTIAL // PROPRIETARY")
     # The developer marks what trusted partners with a live grant on the model may read.
