@@ -84,20 +84,25 @@ class MotoServer:
 
 class CuttableProxy:
     """Forwards 127.0.0.1:<port> to the S3 server. close(): every connection dropped and new
-    ones refused (the store is down). cut_after(n): the same, once n more bytes went up to the
-    server, i.e. in the middle of an upload's body."""
+    ones refused (the store is down); reopen(): the store is back at the same address.
+    cut_after(n): close once n more bytes went up to the server, i.e. in the middle of an
+    upload's body."""
 
     def __init__(self, target_port: int):
         self.target = ("127.0.0.1", target_port)
-        self.listener = socket.create_server(("127.0.0.1", free_port()))
-        self.listener.settimeout(0.1)
-        self.port = self.listener.getsockname()[1]
-        self.closed = threading.Event()
+        self.port = free_port()
         self.lock = threading.Lock()
         self.sockets: list[socket.socket] = []
         self.budget: int | None = None
         self.sent_up = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._listen()
+
+    def _listen(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR
+        self.listener.settimeout(0.1)
+        self.closed = threading.Event()
+        threading.Thread(target=self._accept, args=(self.listener, self.closed),
+                         daemon=True).start()
 
     @property
     def url(self) -> str:
@@ -107,10 +112,10 @@ class CuttableProxy:
         with self.lock:
             self.budget, self.sent_up = upload_bytes, 0
 
-    def _accept(self) -> None:
-        while not self.closed.is_set():
+    def _accept(self, listener: socket.socket, closed: threading.Event) -> None:
+        while not closed.is_set():
             try:
-                client, _ = self.listener.accept()
+                client, _ = listener.accept()
             except (TimeoutError, OSError):
                 continue
             try:
@@ -120,37 +125,40 @@ class CuttableProxy:
                 continue
             with self.lock:
                 self.sockets += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, upstream, closed),
+                             daemon=True).start()
 
-    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+    def _up(self, data: bytes) -> tuple[bytes, bool]:
+        """What of `data` may go up to the server, and whether the connection is cut after it."""
+        with self.lock:
+            if self.budget is None:
+                return data, False
+            allowed = max(0, self.budget - self.sent_up)
+            self.sent_up += len(data)
+            if self.sent_up <= self.budget:
+                return data, False
+            self.budget = None
+            return data[:allowed], True
+
+    def _pump(self, client: socket.socket, upstream: socket.socket,
+              closed: threading.Event) -> None:
         selector = selectors.DefaultSelector()
         selector.register(client, selectors.EVENT_READ, upstream)
         selector.register(upstream, selectors.EVENT_READ, client)
         try:
-            while not self.closed.is_set():
+            while not closed.is_set():
                 for key, _ in selector.select(timeout=0.1):
                     data = key.fileobj.recv(65536)
                     if not data:
                         return
+                    cut = False
                     if key.fileobj is client:
-                        with self.lock:
-                            if self.budget is not None:
-                                allowed = max(0, self.budget - self.sent_up)
-                                self.sent_up += len(data)
-                                if self.sent_up > self.budget:
-                                    data = data[:allowed]
-                                    cut = True
-                                else:
-                                    cut = False
-                            else:
-                                cut = False
-                        if data:
-                            key.data.sendall(data)
-                        if cut:
-                            threading.Thread(target=self.close, daemon=True).start()
-                            return
-                    else:
+                        data, cut = self._up(data)
+                    if data:
                         key.data.sendall(data)
+                    if cut:
+                        threading.Thread(target=self.close, daemon=True).start()
+                        return
         except OSError:
             return
         finally:
@@ -162,12 +170,16 @@ class CuttableProxy:
         self.closed.set()
         self.listener.close()
         with self.lock:
-            for sock in self.sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                sock.close()
+            sockets, self.sockets = self.sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def reopen(self) -> None:
+        self._listen()
 
 
 @dataclass

@@ -5,12 +5,14 @@ the worker fails the run with a reason the reviewer can read. Against moto in se
 (tests/storagekit.py)."""
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 from celery import current_app
 from django.conf import settings
+from inspect_ai.log import read_eval_log
 
 from audit.models import AuditEvent
 from evaluations.models import EvaluationRun, SampleResult
@@ -115,3 +117,34 @@ def test_the_store_going_down_while_the_worker_writes_the_log_fails_the_run_with
     # The log is not there (or only the part flushed before): the download says so, no 500.
     response = api.as_(w.reviewer).get(f"/api/v1/runs/{run_id}/log/")
     assert response.status_code in (404, 503)
+
+
+def test_a_store_back_within_seconds_loses_nothing_and_the_result_is_written_once(
+        api, client, in_review, suite_version, start_worker, s3_behind_proxy,  # noqa: F811
+        s3_proxy, tmp_path):  # noqa: F811
+    w = in_review
+    simulated_endpoint(w, latency_ms=300)
+    worker = start_worker(**s3_behind_proxy.env, **_own_folders(tmp_path))
+    run_id = _start(api, w, suite_version)
+    assert wait_for(lambda: EvaluationRun.objects.filter(pk=run_id, samples_done__gte=2)
+                    .exists(), seconds=60), worker.log()
+
+    s3_proxy.close()  # down while Inspect flushes samples to the log ...
+    time.sleep(5)
+    s3_proxy.reopen()  # ... and back: Inspect's S3 clients retried meanwhile
+
+    run = wait_for(lambda: _finished(run_id), seconds=180)
+    assert run is not None, worker.log()[-3000:]
+    assert run.status == EvaluationRun.Status.SUCCEEDED, run.error
+    assert run.attempts == 1
+    assert SampleResult.objects.filter(run=run).count() == 40
+    assert AuditEvent.objects.filter(action="run.succeeded", object_id=str(run_id)).count() == 1
+    assert not AuditEvent.objects.filter(action="run.failed", object_id=str(run_id)).exists()
+    key = f"eval-logs/{run.log_path}"
+    assert s3_behind_proxy.keys("eval-logs/") == [key]
+    body = b"".join(api.as_(w.reviewer).get(f"/api/v1/runs/{run_id}/log/"))
+    assert body == s3_behind_proxy.read(key)
+    downloaded = tmp_path / "downloaded.eval"
+    downloaded.write_bytes(body)
+    log = read_eval_log(str(downloaded), header_only=True)
+    assert log.status == "success" and log.results.completed_samples == 40
