@@ -149,6 +149,7 @@ class EvaluationRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="run_list_order")]
         constraints = [
             # One active run per request and suite version, unless asked for as a repeat: the
             # backstop for run_start's check under concurrency.

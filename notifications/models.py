@@ -66,7 +66,7 @@ class Notification(models.Model):
                                             "occasion"], name="one_notification_per_occasion"),
         ]
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="notification_inbox"),
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_inbox_order"),
             models.Index(fields=["emailed_at", "user"], name="notification_unsent"),
         ]
 

@@ -92,6 +92,7 @@ class AccessRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="access_request_list_order")]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
                                    name="access_request_starts_before_it_ends"),
@@ -176,9 +177,12 @@ class AccessGrant(models.Model):
     class Meta:
         ordering = ["-starts_at", "-id"]
         # Window tracking and the feeds read grants by date range: those that end after a
-        # moment (the range's start, the feed's horizon), in (starts_at, id) order.
+        # moment (the range's start, the feed's horizon), in (starts_at, id) order. The API's
+        # list reads the first of these backwards (newest first); a partner's list its own.
         indexes = [models.Index(fields=["starts_at", "id"], name="grant_starts_at_id"),
-                   models.Index(fields=["ends_at", "id"], name="grant_ends_at_id")]
+                   models.Index(fields=["ends_at", "id"], name="grant_ends_at_id"),
+                   models.Index(fields=["organisation", "-starts_at", "-id"],
+                                name="grant_list_order_by_org")]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
                                    name="grant_starts_before_it_ends"),

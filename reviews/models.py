@@ -37,6 +37,7 @@ class ConflictOfInterest(models.Model):
 
     class Meta:
         ordering = ["-declared_at", "-id"]
+        indexes = [models.Index(fields=["-declared_at", "-id"], name="conflict_list_order")]
         constraints = [
             models.UniqueConstraint(fields=["reviewer", "organisation"],
                                     name="one_conflict_per_reviewer_and_organisation"),
@@ -131,6 +132,7 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["submitted_at", "id"]
+        indexes = [models.Index(fields=["submitted_at", "id"], name="review_list_order")]
         constraints = [
             models.UniqueConstraint(fields=["request", "reviewer"],
                                     name="one_review_per_reviewer_and_request"),

@@ -42,7 +42,10 @@ class FrontierModel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["name", "version"]
+        # Every list ordering ends with the primary key (a unique tie-breaker, so a cursor page
+        # never skips or repeats a row) and has an index that reads it in order.
+        ordering = ["name", "version", "id"]
+        indexes = [models.Index(fields=["name", "version", "id"], name="model_list_order")]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "name", "version"],
                                     name="unique_model_version_per_org"),
@@ -85,7 +88,8 @@ class ReviewRequest(models.Model):
     status_changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="request_list_order")]
         constraints = [
             # One live request per model version; a withdrawn one may be followed by a new one.
             models.UniqueConstraint(fields=["model"], condition=~Q(status="withdrawn"),
@@ -166,6 +170,7 @@ class ReviewerAssignment(models.Model):
 
     class Meta:
         ordering = ["assigned_at", "id"]
+        indexes = [models.Index(fields=["assigned_at", "id"], name="assignment_list_order")]
         constraints = [
             models.UniqueConstraint(fields=["request", "reviewer"], name="unique_assignment"),
             models.UniqueConstraint(fields=["request"], condition=Q(is_lead=True),
