@@ -8,12 +8,16 @@ that removes permissions has not run (fail closed).
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
-from guardian.shortcuts import get_objects_for_group
 
 from accounts import policy
 from accounts.models import Organisation, User
 from partners.models import AccessGrant, AccessRequest, PartnerProfile, TermsVersion
-from submissions.models import AccessWindow, Artifact, FrontierModel
+from submissions.models import (
+    AccessWindow,
+    Artifact,
+    FrontierModel,
+    FrontierModelGroupObjectPermission,
+)
 
 # --- partner organisations ------------------------------------------------------------------
 
@@ -121,13 +125,16 @@ def models_granted_to(user) -> QuerySet[FrontierModel]:
     """The models a partner may use now: guardian permission AND a live grant."""
     if not policy.is_partner(user):
         return FrontierModel.objects.none()
-    organisation = Organisation.objects.select_related("group").get(
-        pk=policy.organisation_id_of(user))
-    permitted = get_objects_for_group(organisation.group, "submissions.view_frontiermodel",
-                                      klass=FrontierModel, accept_global_perms=False)
+    organisation = Organisation.objects.get(pk=policy.organisation_id_of(user))
+    # The group's view permissions, read from guardian's direct table by its (group,
+    # permission, object) index: what get_objects_for_group decides, as a semi-join.
+    permitted = FrontierModelGroupObjectPermission.objects.filter(
+        group_id=organisation.group_id, permission__codename="view_frontiermodel",
+        permission__content_type__app_label="submissions").values("content_object_id")
     live = AccessGrant.objects.filter(policy.live_grant_q(), model=OuterRef("pk"),
                                       organisation_id=organisation.pk)
-    return permitted.filter(Exists(live)).select_related("organisation")
+    return FrontierModel.objects.filter(Exists(live), pk__in=permitted).select_related(
+        "organisation")
 
 
 def granted_model_get_for_user(*, user, pk) -> FrontierModel:

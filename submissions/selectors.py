@@ -1,10 +1,9 @@
 """Reads, filtered for the user. One access helper per entity: lists and detail pages share the
 same queryset, so a list can never show what a detail view would refuse (404)."""
 
-from django.contrib.auth.models import Permission
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
-from guardian.shortcuts import get_objects_for_user
 
 from accounts import policy
 from accounts.models import Membership, User
@@ -13,33 +12,81 @@ from submissions.models import (
     Artifact,
     Determination,
     FrontierModel,
+    FrontierModelGroupObjectPermission,
+    FrontierModelUserObjectPermission,
     Message,
     ReviewRequest,
+    ReviewRequestGroupObjectPermission,
+    ReviewRequestUserObjectPermission,
 )
 from submissions.workflow import AGENCY, DEVELOPER
 
 
-def _holds_global_perm(user, perm: str) -> bool:
-    """A model-wide permission held by the user or one of its groups; `is_superuser` grants
-    nothing here (a Django superuser is not a program role)."""
+def _same_permission(perm: str) -> dict:
     app_label, codename = perm.split(".", 1)
-    return Permission.objects.filter(
-        Q(user=user) | Q(group__user=user),
-        content_type__app_label=app_label, codename=codename,
-    ).exists()
+    return {"permission__codename": codename, "permission__content_type__app_label": app_label}
+
+
+def _held_and_groups(user, perm: str) -> tuple[bool, list[int]]:
+    """Whether the user, or one of its groups, holds `perm` model-wide, and the ids of its
+    groups: one query. `is_superuser` grants nothing here (a Django superuser is not a program
+    role)."""
+    same_perm = _same_permission(perm)
+    own = User.user_permissions.through.objects.filter(user=user, **same_perm)
+    rows = list(User.groups.through.objects.filter(user=user).annotate(held=Exists(own) | Exists(
+        Group.permissions.through.objects.filter(group_id=OuterRef("group_id"), **same_perm)),
+    ).values_list("group_id", "held"))
+    if not rows:  # in no group: only a permission of its own counts
+        return own.exists(), []
+    return any(held for _, held in rows), [group_id for group_id, _ in rows]
+
+
+# guardian's direct foreign-key tables, per model: (user permissions, group permissions).
+_PERMISSION_TABLES = {
+    FrontierModel: (FrontierModelUserObjectPermission, FrontierModelGroupObjectPermission),
+    ReviewRequest: (ReviewRequestUserObjectPermission, ReviewRequestGroupObjectPermission),
+}
+
+# The field that names the developer organisation of each model's rows.
+_ORGANISATION_FIELD = {FrontierModel: "organisation_id", ReviewRequest: "model__organisation_id"}
+
+
+def _permitted_ids(user, perm: str, klass, group_ids: list[int]) -> QuerySet:
+    """The ids of `klass` objects on which the user, or one of its groups, holds `perm`: what
+    guardian's get_objects_for_user decides, read from the direct tables as one UNION ALL.
+
+    As `pk IN (<this>)` PostgreSQL plans it as a semi-join driven from the permission rows
+    (their (user, permission, object) and (group, permission, object) indexes): a reviewer's 60
+    rows cost 60 index probes, not a pass over every object. guardian's own filter,
+    `pk IN (user perms) OR pk IN (group perms)`, cannot become a join and reads the whole table.
+    The group ids are values, not a subquery, so the planner knows from the index statistics
+    that the agency's group holds no rows while a developer's holds 100k.
+    """
+    user_table, group_table = _PERMISSION_TABLES[klass]
+    same_perm = _same_permission(perm)
+    by_user = user_table.objects.filter(user=user, **same_perm)
+    by_group = group_table.objects.filter(group_id__in=group_ids, **same_perm)
+    return by_user.values("content_object_id").union(by_group.values("content_object_id"),
+                                                     all=True)
 
 
 def _visible(user, perm: str, klass) -> QuerySet:
     if not policy.is_active_user(user):
         return klass.objects.none()
+    held_model_wide, group_ids = _held_and_groups(user, perm)
     # Program admins hold the global permission through their group. Checked here rather than
     # with guardian's accept_global_perms, which guardian ignores when with_superuser=False.
-    if _holds_global_perm(user, perm):
+    if held_model_wide:
         return klass.objects.all()
-    # Developers hold object permissions through their organisation's group, assigned reviewers
-    # hold them as users.
-    return get_objects_for_user(user, perm, klass=klass, accept_global_perms=False,
-                                with_superuser=False)
+    if policy.is_developer(user):
+        # A developer's permissions are its organisation's group's: granted on every model and
+        # request the organisation registers (submissions.services) and never removed, and
+        # developers hold none of their own. So the rule is organisational, and filtering by
+        # organisation lets the database read a list's index in order (a developer with 100k
+        # requests pays for the page, not for a semi-join over 100k permission rows).
+        return klass.objects.filter(**{_ORGANISATION_FIELD[klass]: policy.organisation_id_of(user)})
+    # Assigned reviewers hold object permissions as users, partners through their group.
+    return klass.objects.filter(pk__in=_permitted_ids(user, perm, klass, group_ids))
 
 
 # --- models ---------------------------------------------------------------------------------
@@ -83,14 +130,19 @@ def model_has_determination(*, model: FrontierModel) -> bool:
 # --- review requests -------------------------------------------------------------------------
 
 def requests_visible_to(user) -> QuerySet[ReviewRequest]:
-    latest_outcome = Determination.objects.filter(request=OuterRef("pk")).order_by(
-        "-decided_at", "-id"
-    )
-    return (
-        _visible(user, "submissions.view_reviewrequest", ReviewRequest)
-        .select_related("model", "model__organisation")
-        .annotate(latest_outcome=Subquery(latest_outcome.values("outcome")[:1]))
-    )
+    """The requests the user may see, with their model: what every list and detail starts from.
+    Nothing is computed per row here; what a page shows besides (`with_latest_outcome`) it adds
+    itself, so the API's lists do not pay for it."""
+    return _visible(user, "submissions.view_reviewrequest", ReviewRequest).select_related(
+        "model", "model__organisation")
+
+
+def with_latest_outcome(requests: QuerySet[ReviewRequest]) -> QuerySet[ReviewRequest]:
+    """Annotate `latest_outcome`, the outcome of each request's newest determination (the
+    request list page shows it). A correlated subquery per row returned: add it to a page's
+    rows, not to a queryset that is counted or skipped through."""
+    latest = Determination.objects.filter(request=OuterRef("pk")).order_by("-decided_at", "-id")
+    return requests.annotate(latest_outcome=Subquery(latest.values("outcome")[:1]))
 
 
 def request_get_for_user(*, user, pk) -> ReviewRequest:

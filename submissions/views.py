@@ -115,7 +115,7 @@ def model_edit(request, pk):
 
 @login_required
 def request_list(request):
-    requests = selectors.requests_visible_to(request.user)
+    requests = selectors.with_latest_outcome(selectors.requests_visible_to(request.user))
     status = request.GET.get("status")
     if status in ReviewRequest.Status.values:
         requests = requests.filter(status=status)
