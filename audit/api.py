@@ -5,6 +5,7 @@ from accounts.policy import is_program_admin
 from audit.models import AuditEvent
 from audit.selectors import AuditEventFilter
 from review_portal.api_fields import ModelSerializer
+from review_portal.api_pagination import CursorListMixin
 
 
 class AuditEventSerializer(ModelSerializer):
@@ -24,7 +25,7 @@ class IsProgramAdmin(permissions.BasePermission):
         return is_program_admin(request.user)
 
 
-class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class AuditEventViewSet(CursorListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The audit trail, for program admins. Filter with ?action=, actor=, object_type=, since=."""
 
     serializer_class = AuditEventSerializer

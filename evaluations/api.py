@@ -23,6 +23,7 @@ from evaluations.serializers import (
     SuiteVersionSerializer,
 )
 from review_portal.api import parse_input
+from review_portal.api_pagination import CursorListMixin
 from submissions.selectors import request_get_for_user
 
 
@@ -52,7 +53,8 @@ class SuiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(SuiteVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
-class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RunViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                 viewsets.GenericViewSet):
     """Evaluation runs: start, progress, cancel, per-sample results and the Inspect log."""
 
     serializer_class = RunSerializer

@@ -57,7 +57,7 @@ class EndpointSerializer(ModelSerializer):
 
 class RunSerializer(ModelSerializer):
     suite_version = serializers.PrimaryKeyRelatedField(read_only=True)
-    suite_label = serializers.CharField(source="suite_version.__str__", read_only=True)
+    suite_label = serializers.CharField(source="suite_version", read_only=True)  # str()
     progress_percent = serializers.IntegerField(read_only=True)
     log_url = serializers.SerializerMethodField()
     queue_notice = serializers.SerializerMethodField(

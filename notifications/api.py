@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from notifications import selectors, services
 from notifications.models import Notification
 from review_portal.api_fields import ModelSerializer
+from review_portal.api_pagination import CursorListMixin
 
 
 class NotificationSerializer(ModelSerializer):
@@ -19,7 +20,7 @@ class NotificationSerializer(ModelSerializer):
         return obj.read_at is not None
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class NotificationViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           viewsets.GenericViewSet):
     """Your own notifications, newest first. ?unread=1 for the unread ones only."""
 

@@ -27,6 +27,7 @@ from partners.serializers import (
 )
 from partners.tracking import window_token_introspect
 from review_portal.api import parse_input
+from review_portal.api_pagination import CursorListMixin
 from review_portal.errors import ApplicationError
 from submissions.models import AccessWindow
 from submissions.selectors import model_get_for_user
@@ -75,9 +76,10 @@ class PartnerProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return self._transition(request, pk, "revoke")
 
 
-class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class AccessRequestViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            viewsets.GenericViewSet):
     lookup_value_regex = ID
+    list_ordering = ("-created_at", "-id")
     serializer_class = AccessRequestSerializer
 
     def get_queryset(self):
@@ -139,9 +141,10 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return Response(TermsSerializer(terms).data)
 
 
-class AccessGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class AccessGrantViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          viewsets.GenericViewSet):
     lookup_value_regex = ID
+    list_ordering = ("-starts_at", "-id")
     serializer_class = AccessGrantSerializer
 
     def get_queryset(self):

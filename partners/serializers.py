@@ -66,7 +66,7 @@ class PartnerProfileSerializer(ModelSerializer):
 
 
 class AccessRequestSerializer(ModelSerializer):
-    model_label = serializers.CharField(source="model.__str__", read_only=True)
+    model_label = serializers.CharField(source="model", read_only=True)  # str(model)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     developer_approved_by = serializers.CharField(
@@ -102,7 +102,7 @@ class AccessRequestCreateSerializer(serializers.Serializer):
 
 
 class AccessGrantSerializer(ModelSerializer):
-    model_label = serializers.CharField(source="model.__str__", read_only=True)
+    model_label = serializers.CharField(source="model", read_only=True)  # str(model)
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     is_live = serializers.SerializerMethodField()
 

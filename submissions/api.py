@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.policy import is_government
 from review_portal.api import parse_input
+from review_portal.api_pagination import CursorListMixin
 from submissions import selectors, services
 from submissions.artifact_services import artifact_read, artifact_upload
 from submissions.models import ReviewRequest
@@ -38,9 +39,10 @@ from submissions.window_services import window_cancel, window_change, window_sch
 ID = r"\d+"
 
 
-class FrontierModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class FrontierModelViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            viewsets.GenericViewSet):
     lookup_value_regex = ID
+    list_ordering = ("name", "version", "id")
     serializer_class = FrontierModelSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -59,13 +61,16 @@ class FrontierModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return Response(FrontierModelSerializer(model).data)
 
 
-class ReviewRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ReviewRequestViewSet(CursorListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = ID
     serializer_class = ReviewRequestSerializer
+    list_ordering = ("-created_at", "-id")
 
     def get_queryset(self):
+        # A list shows each determination's outcome and rationale only; who decided is read
+        # for the single-request answer.
         return selectors.requests_visible_to(self.request.user).prefetch_related(
-            "determinations__decided_by"
+            "determinations" if self.action == "list" else "determinations__decided_by"
         )
 
     def get_serializer_context(self):

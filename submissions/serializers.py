@@ -57,7 +57,7 @@ class AgencyDeterminationSerializer(DeterminationSerializer):
 
 class ReviewRequestSerializer(ModelSerializer):
     model = serializers.PrimaryKeyRelatedField(read_only=True)
-    model_label = serializers.CharField(source="model.__str__", read_only=True)
+    model_label = serializers.CharField(source="model", read_only=True)  # str(model)
     determinations = serializers.SerializerMethodField()
 
     class Meta:
@@ -71,7 +71,12 @@ class ReviewRequestSerializer(ModelSerializer):
         # lists, and never for the developer.
         detailed = _viewer_is_government(self.context) and not self.context.get("in_list")
         cls = AgencyDeterminationSerializer if detailed else DeterminationSerializer
-        return cls(obj.determinations.all(), many=True).data
+        # One serializer for every row of a list (building one per row, with its fields, cost
+        # more than the rest of the page).
+        cached = getattr(self, "_determination_serializer", None)
+        if cached is None or type(cached) is not cls:
+            cached = self._determination_serializer = cls(context=self.context)
+        return [cached.to_representation(d) for d in obj.determinations.all()]
 
 
 class ReviewRequestCreateSerializer(serializers.Serializer):
@@ -138,7 +143,7 @@ class ArtifactUploadSerializer(serializers.Serializer):
 
 class WindowSerializer(ModelSerializer):
     model = serializers.PrimaryKeyRelatedField(read_only=True)
-    model_label = serializers.CharField(source="model.__str__", read_only=True)
+    model_label = serializers.CharField(source="model", read_only=True)  # str(model)
     flagged = serializers.BooleanField(source="is_flagged", read_only=True)
 
     class Meta:

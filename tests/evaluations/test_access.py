@@ -315,7 +315,7 @@ def test_the_run_list_shows_runs_to_the_assigned_reviewer_and_admins(client, eva
     check_api(response, ANON if expected == ANON else 200)
     if expected != ANON:
         body = response.json()
-        assert body["count"] == expected
+        assert len(body["results"]) == expected
         if expected:
             assert body["results"][0]["id"] == evaluated.run.pk
             assert body["results"][0]["log_url"] == f"/api/v1/runs/{evaluated.run.pk}/log/"

@@ -181,5 +181,5 @@ def test_the_browsable_api_highlights_its_json_under_the_policy(world, server, b
     body = visitor.page.wait_for_selector(".response-info pre.prettyprint span.str",
                                           timeout=5_000)
     assert body is not None
-    assert '"count"' in visitor.page.text_content(".response-info pre.prettyprint")
+    assert '"results"' in visitor.page.text_content(".response-info pre.prettyprint")
     visitor.settle("the browsable API")
