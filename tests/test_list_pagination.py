@@ -96,3 +96,33 @@ def test_the_api_request_list_does_not_compute_the_latest_outcome_the_page_shows
     client.force_login(covered.owner)
     page = client.get("/requests/").content.decode()
     assert "<td>Covered</td>" in page
+
+
+# --- visibility: the direct permission tables decide what guardian decided ------------------
+
+@pytest.mark.parametrize("perm,selector", [
+    ("submissions.view_reviewrequest", "requests_visible_to"),
+    ("submissions.view_frontiermodel", "models_visible_to"),
+])
+def test_the_selectors_see_exactly_what_guardian_grants_each_user(world, perm, selector):
+    from guardian.shortcuts import get_objects_for_user
+
+    from accounts import policy
+    from submissions import selectors
+    from submissions.models import FrontierModel
+
+    klass = ReviewRequest if selector == "requests_visible_to" else FrontierModel
+    review_request = bring_to(world, "in_review")
+    add_requests(world, 2)  # more of Acme's, which the other developer may not see
+    services.reviewer_assign(review_request=review_request, reviewer=world.reviewer2,
+                             actor=world.admin)
+    for name, user in world.actors().items():
+        if user is None or (policy.is_partner(user) and klass is FrontierModel):
+            continue  # partners read models through partners.selectors (live grants)
+        seen = set(getattr(selectors, selector)(user).values_list("pk", flat=True))
+        if policy.is_program_admin(user):
+            expected = set(klass.objects.values_list("pk", flat=True))
+        else:
+            expected = set(get_objects_for_user(user, perm, klass=klass, accept_global_perms=False,
+                                                with_superuser=False).values_list("pk", flat=True))
+        assert seen == expected, name
