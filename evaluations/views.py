@@ -16,6 +16,7 @@ from evaluations.models import Capability, EvaluationEndpoint, SuiteVersion
 from jobs.selectors import run_queue_notice
 from review_portal.errors import ApplicationError
 from review_portal.pages import call_service, download_refused
+from review_portal.pagination import paginate
 from submissions.selectors import model_get_for_user, request_get_for_user
 
 
@@ -93,7 +94,8 @@ def request_evaluation(request, pk):
     latest = selectors.latest_successful_runs(review_request=review_request)
     bars = _chart(latest, category_thresholds())
     return render(request, "evaluations/request_evaluation.html", {
-        "r": review_request, "runs": runs, "form": form, "bars": bars,
+        "r": review_request, "runs": paginate(request, runs, fragment="runs"), "form": form,
+        "bars": bars,
         "chart_height": CHART_ROW * len(bars) + 8,
         "endpoint": EvaluationEndpoint.objects.filter(model=review_request.model).first()})
 
@@ -106,7 +108,9 @@ def _run_for(user, pk):
 def run_detail(request, pk):
     run = _run_for(request.user, pk)
     return render(request, "evaluations/run_detail.html", {
-        "run": run, "samples": run.samples.all() if run.is_finished else [],
+        "run": run,
+        "samples": paginate(request, run.samples.all(), fragment="samples")
+        if run.is_finished else [],
         "queue_notice": run_queue_notice(run=run)})
 
 

@@ -177,11 +177,10 @@ def reviewers_assignable(*, review_request: ReviewRequest) -> QuerySet[User]:
 
 
 def request_detail_for_user(*, user, pk) -> ReviewRequest:
-    """A request with what its page shows, in a fixed number of queries."""
+    """A request with what its page shows, in a fixed number of queries. Its thread, artifacts
+    and history are paged lists of their own (`messages_for_request`, ...), not prefetched."""
     return get_object_or_404(
         requests_visible_to(user).prefetch_related(
-            Prefetch("messages", queryset=Message.objects.select_related("author")),
-            "artifacts",
             Prefetch("determinations", queryset=Determination.objects.select_related("decided_by")),
             "assignments__reviewer",
         ),

@@ -84,10 +84,12 @@ def model_detail(request, pk):
     return render(request, "submissions/model_detail.html", {
         "model": model,
         "is_developer": is_dev,
-        "requests": selectors.requests_visible_to(request.user).filter(model=model),
+        "requests": paginate(request, selectors.requests_visible_to(request.user).filter(
+            model=model), param="requests_page", fragment="requests"),
         "determination": selectors.model_current_determination(model=model),
         "is_covered": selectors.model_is_covered(model=model),
-        "windows": model.windows.all(),
+        "windows": paginate(request, model.windows.all(), param="windows_page",
+                            fragment="windows"),
         "frozen": selectors.model_has_determination(model=model),
         "request_form": ReviewRequestForm(),
     })
@@ -156,7 +158,11 @@ def request_detail(request, pk):
         "side": side,
         "government": government,
         "actions": actions,
-        "history": _history(review_request, government=government) if side else [],
+        "thread": _thread(request, review_request),
+        "artifacts": paginate(request, selectors.artifacts_for_request(
+            review_request=review_request), param="artifacts_page", fragment="artifacts"),
+        "history": paginate(request, _history(review_request, government=government)
+                            if side else [], param="history_page", fragment="history"),
         "message_form": MessageForm(),
         "question_form": QuestionForm(),
         "determine_form": DeterminationForm(),
@@ -192,6 +198,16 @@ def _review_context(user, review_request, my_assignment, *, admin: bool) -> dict
         "recusals": list(review_selectors.recusals_for_request(review_request=review_request))
         if admin else [],
     }
+
+
+def _thread(request, review_request):
+    """The thread as a conversation, newest last: page 1 (the default) is the latest messages,
+    page 2 the ones before them, and so on; a page reads oldest to newest."""
+    page = paginate(request, selectors.messages_for_request(
+        review_request=review_request).order_by("-created_at", "-id"),
+        param="thread_page", fragment="thread")
+    page.rows.reverse()
+    return page
 
 
 def _history(review_request, *, government: bool):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.http import Http404
 from django.test import RequestFactory
@@ -18,11 +19,15 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from evaluations.models import SampleResult
 from notifications.models import Notification
 from review_portal.pagination import paginate
 from submissions import services
+from submissions.artifact_services import artifact_upload
 from submissions.models import AccessWindow
+from tests.conftest import bring_to
 from tests.factories import make_model
+from tests.reviews.conftest import add_run, suite_version
 
 SIZE = 3
 _serial = iter(range(1_000_000))
@@ -44,6 +49,7 @@ class Listing:
     rows: Callable = table_rows  # html -> rows shown
     param: str = "page"
     queries: int = 0  # pinned
+    setup: Callable = lambda w: None  # noqa: E731 - what the page needs before its rows
 
 
 def _models(w, n):
@@ -78,6 +84,63 @@ def _notifications(w, n):
                                     title=f"Item {i}", link="/partners/requests/")
 
 
+def _in_review(w):
+    if w.request.status == "draft":
+        bring_to(w, "in_review")
+
+
+def _request_page(w):
+    return f"/requests/{w.request.pk}/"
+
+
+def _messages(w, n):
+    _in_review(w)
+    for _ in range(n):
+        services.message_post(review_request=w.request, actor=w.owner,
+                              body=f"Message {next(_serial)}")
+
+
+def _artifacts(w, n):
+    for _ in range(n):
+        artifact_upload(review_request=w.request, actor=w.owner, kind="model_card",
+                        uploaded_file=SimpleUploadedFile(f"card-{next(_serial)}.txt",
+                                                         b"A model card.\n"))
+
+
+def _history(w, n):
+    for _ in range(n):
+        audit_record(actor=w.owner, action="paging.tested", obj=w.request)
+
+
+def _model_requests(w, n):
+    if w.request.status != "withdrawn":
+        services.request_withdraw(review_request=w.request, actor=w.owner)
+        w.request.refresh_from_db()
+    for _ in range(n):
+        request = services.request_create(model=w.model, actor=w.owner)
+        services.request_withdraw(review_request=request, actor=w.owner)
+
+
+def _runs(w, n):
+    _in_review(w)
+    version = suite_version(w, name=f"Suite {next(_serial)}")
+    for _ in range(n):
+        add_run(w, version, {}, status="failed")
+
+
+def _finished_run(w):
+    _in_review(w)
+    w.run = add_run(w, suite_version(w, name=f"Suite {next(_serial)}"),
+                    {"exploit_development": (0.5, 0.1, 10)})
+
+
+def _samples(w, n):
+    for _ in range(n):
+        SampleResult.objects.create(run=w.run, sample_id=f"s-{next(_serial):06d}",
+                                    category="exploit_development", score=1.0, answer="A",
+                                    target="A")
+
+
 # Government viewers cost one query more than developers and partners: the second-factor
 # middleware reads their device. Each list adds two: the bounded COUNT and the page's rows.
 LISTINGS = {
@@ -90,6 +153,27 @@ LISTINGS = {
                            queries=7),
     "inbox": Listing("partner", lambda w: "/inbox/", _notifications,
                      pattern_rows(r'action="/inbox/\d+/read/"'), queries=6),
+    "a model's requests": Listing(
+        "owner", lambda w: f"/models/{w.model.pk}/", _model_requests,
+        pattern_rows(r'href="/requests/\d+/"'), "requests_page", queries=14),
+    "a model's windows": Listing(
+        "owner", lambda w: f"/models/{w.model.pk}/", _windows,
+        pattern_rows(r'class="badge (?:scheduled|cancelled)"'), "windows_page", queries=14),
+    "a request's thread": Listing(
+        "owner", _request_page, _messages, pattern_rows(r'class="msg'), "thread_page",
+        queries=15, setup=_in_review),
+    "a request's artifacts": Listing(
+        "owner", _request_page, _artifacts, pattern_rows(r'href="/artifacts/\d+/download/"'),
+        "artifacts_page", queries=14),
+    "a request's history": Listing(
+        "owner", _request_page, _history,
+        pattern_rows(r"<tr><td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"), "history_page", queries=14),
+    "a request's runs": Listing(
+        "reviewer", lambda w: f"/requests/{w.request.pk}/evaluation/", _runs,
+        pattern_rows(r'<tr><td><a href="/runs/\d+/">'), queries=14, setup=_in_review),
+    "a run's samples": Listing(
+        "reviewer", lambda w: f"/runs/{w.run.pk}/", _samples,
+        pattern_rows(r"<tr><td>s-\d+</td>"), queries=9, setup=_finished_run),
 }
 
 
@@ -109,6 +193,7 @@ def test_a_list_shows_a_page_of_rows_and_the_rest_on_the_next_in_constant_querie
         client, world, settings, name):
     settings.HTML_PAGE_SIZE = SIZE
     listing = LISTINGS[name]
+    listing.setup(world)
     client.force_login(getattr(world, listing.viewer))
     url = listing.url(world)
     client.get(url)  # warm the per-process caches (content types, permissions)
@@ -141,6 +226,7 @@ BAD_PAGES = ["abc", "0", "-1", "2.5", "1e3", " 1", "99999", "9999999999", "%00",
 def test_a_page_number_that_names_no_page_is_a_404_and_an_empty_one_is_page_1(
         client, world, name):
     listing = LISTINGS[name]
+    listing.setup(world)
     client.force_login(getattr(world, listing.viewer))
     url = listing.url(world)
     for bad in BAD_PAGES:
@@ -152,6 +238,7 @@ def test_a_page_number_that_names_no_page_is_a_404_and_an_empty_one_is_page_1(
 @pytest.mark.parametrize("name", list(LISTINGS))
 def test_anonymous_users_are_sent_to_log_in_whatever_the_page(client, world, name):
     listing = LISTINGS[name]
+    listing.setup(world)
     for value in ("2", "abc"):
         response = client.get(_page(listing.url(world), listing.param, value))
         assert response.status_code == 302
@@ -224,3 +311,41 @@ def test_the_page_size_is_bounded(world, settings):
     events = _events(world, 2)
     assert paginate(_request(), events).per_page == 200
     assert paginate(_request(), events, per_page=500).per_page == 200
+
+
+# --- the thread: a conversation, newest last --------------------------------------------------
+
+def test_the_thread_opens_on_its_latest_messages_newest_last(client, world, settings):
+    settings.HTML_PAGE_SIZE = SIZE
+    bring_to(world, "in_review")
+    for i in range(7):
+        services.message_post(review_request=world.request, actor=world.owner,
+                              body=f"Message number {i}")
+    client.force_login(world.owner)
+    url = f"/requests/{world.request.pk}/"
+
+    def shown(html):
+        return [int(n) for n in re.findall(r"Message number (\d)", html)]
+
+    html = client.get(url).content.decode()
+    assert shown(html) == [4, 5, 6]
+    assert '<a href="?thread_page=2#thread" rel="next">Earlier messages</a>' in html
+    assert "Later messages" not in html
+    html = client.get(url + "?thread_page=2").content.decode()
+    assert shown(html) == [1, 2, 3]
+    assert '<a href="?thread_page=3#thread" rel="next">Earlier messages</a>' in html
+    assert f'<a href="{url}#thread" rel="prev">Later messages</a>' in html
+    assert shown(client.get(url + "?thread_page=3").content.decode()) == [0]
+
+    response = client.post(f"/requests/{world.request.pk}/messages/", {"body": "Message number 7"})
+    assert response["Location"] == f"{url}#thread"
+    assert shown(client.get(url).content.decode()) == [5, 6, 7]
+
+
+def test_each_list_on_the_request_page_keeps_the_others_page(client, world, settings):
+    settings.HTML_PAGE_SIZE = SIZE
+    _messages(world, 2 * SIZE)
+    _artifacts(world, SIZE + 1)
+    client.force_login(world.owner)
+    html = client.get(f"/requests/{world.request.pk}/?thread_page=2").content.decode()
+    assert '<a href="?thread_page=2&amp;artifacts_page=2#artifacts" rel="next">Next</a>' in html
