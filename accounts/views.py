@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from review_portal.pages import call_service
+from review_portal.pagination import paginate
 
 
 class TokenForm(forms.Form):
@@ -25,7 +26,8 @@ def profile(request):
     return render(request, "accounts/profile.html", {
         "form": form, "new_key": new_key,
         "security_keys": selectors.security_keys_for_user(user=request.user),
-        "tokens": selectors.api_tokens_for_user(user=request.user)})
+        "tokens": paginate(request, selectors.api_tokens_for_user(user=request.user),
+                           param="tokens_page", fragment="tokens")})
 
 
 @login_required

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -12,7 +11,7 @@ from accounts.policy import is_developer_of, is_government, is_program_admin
 from evaluations import selectors, services
 from evaluations.api import log_response
 from evaluations.forms import EndpointForm, RunStartForm, SuiteForm
-from evaluations.models import Capability, EvaluationEndpoint, SuiteVersion
+from evaluations.models import Capability, EvaluationEndpoint
 from jobs.selectors import run_queue_notice
 from review_portal.errors import ApplicationError
 from review_portal.pages import call_service, download_refused
@@ -44,10 +43,11 @@ def suite_list(request):
             if version:
                 messages.success(request, f"{version} created ({version.content_hash[:12]}…).")
                 return redirect("suite_list")
-    suites = selectors.suites_visible_to(request.user).prefetch_related(
-        Prefetch("versions", queryset=SuiteVersion.objects.defer("items")))
+    # One row per version, paged (a suite's versions are rows of their own, not nested).
+    versions = selectors.suite_versions_visible_to(request.user).defer("items")
     return render(request, "evaluations/suite_list.html", {
-        "suites": suites, "form": form, "can_create": is_program_admin(request.user)})
+        "versions": paginate(request, versions), "form": form,
+        "can_create": is_program_admin(request.user)})
 
 
 CHART_ROW = 32  # height of one bar's row in the chart, in SVG units

@@ -16,6 +16,7 @@ from partners import selectors, services
 from partners.models import PartnerProfile
 from partners.workflow import REQUEST_TRANSITIONS
 from review_portal.pages import call_service
+from review_portal.pagination import paginate
 from submissions.artifact_services import artifact_set_shareable
 from submissions.forms import LocalDateTimeInput, ZonedForm
 from submissions.selectors import artifact_get_for_user, model_get_for_user
@@ -27,7 +28,7 @@ class ReasonForm(forms.Form):
 
 @login_required
 def partner_list(request):
-    profiles = list(selectors.partner_profiles_visible_to(request.user))
+    profiles = paginate(request, selectors.partner_profiles_visible_to(request.user))
     for profile in profiles:
         profile.details_visible = policy.sees_partner_details(request.user, profile)
     return render(request, "partners/partner_list.html", {
@@ -51,7 +52,7 @@ def partner_action(request, pk, action):
 @login_required
 def access_request_list(request):
     return render(request, "partners/access_request_list.html", {
-        "requests": selectors.access_requests_visible_to(request.user)})
+        "requests": paginate(request, selectors.access_requests_visible_to(request.user))})
 
 
 @login_required
@@ -101,7 +102,7 @@ def access_request_action(request, pk, action):
 
 @login_required
 def grant_list(request):
-    grants = list(selectors.grants_visible_to(request.user))
+    grants = paginate(request, selectors.grants_visible_to(request.user))
     for grant in grants:
         grant.live = policy.grant_is_live(grant)
     return render(request, "partners/grant_list.html", {
@@ -128,7 +129,8 @@ def granted_model_detail(request, pk):
                          model_id=model.pk)
     return render(request, "partners/granted_model.html", {
         "model": model,
-        "artifacts": selectors.shareable_artifacts_for_partner(user=request.user, model=model)})
+        "artifacts": paginate(request, selectors.shareable_artifacts_for_partner(
+            user=request.user, model=model))})
 
 
 # --- forms for partners and developers ------------------------------------------------------

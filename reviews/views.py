@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy as access
 from review_portal.pages import call_service
+from review_portal.pagination import paginate
 from reviews import selectors, services
 from reviews.forms import (
     ConflictForm,
@@ -59,7 +60,7 @@ def conflict_list(request):
     elif request.method == "POST":
         raise PermissionDenied
     return render(request, "reviews/conflict_list.html", {
-        "conflicts": selectors.conflicts_visible_to(request.user), "form": form,
+        "conflicts": paginate(request, selectors.conflicts_visible_to(request.user)), "form": form,
         "show_reviewer": access.is_program_admin(request.user)})
 
 
@@ -146,7 +147,7 @@ def review_detail(request, pk):
 def rubric_list(request):
     _require_government(request.user)
     return render(request, "reviews/rubric_list.html", {
-        "rubrics": selectors.rubrics_visible_to(request.user),
+        "rubrics": paginate(request, selectors.rubrics_visible_to(request.user)),
         "can_edit": access.is_program_admin(request.user)})
 
 
@@ -215,7 +216,7 @@ def rubric_activate(request, pk):
 def policy_list(request):
     _require_government(request.user)
     return render(request, "reviews/policy_list.html", {
-        "policies": selectors.policies_visible_to(request.user),
+        "policies": paginate(request, selectors.policies_visible_to(request.user)),
         "can_edit": access.is_program_admin(request.user)})
 
 

@@ -17,17 +17,23 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import Organisation
+from accounts.services import api_token_create
 from audit.models import AuditEvent
 from audit.services import audit_record
 from evaluations.models import SampleResult
 from notifications.models import Notification
+from partners.models import AccessGrant, AccessRequest
+from partners.services import partner_apply
 from review_portal.pagination import paginate
+from reviews.services import conflict_declare, policy_create, rubric_create
 from submissions import services
 from submissions.artifact_services import artifact_upload
-from submissions.models import AccessWindow
+from submissions.models import AccessWindow, Artifact
 from tests.conftest import bring_to
-from tests.factories import make_model
-from tests.reviews.conftest import add_run, suite_version
+from tests.factories import OrganisationFactory, UserFactory, make_model
+from tests.partners.conftest import PROFILE, make_live_grant, pw  # noqa: F401 - a fixture
+from tests.reviews.conftest import DEMO_RULES, add_run, suite_version
 
 SIZE = 3
 _serial = iter(range(1_000_000))
@@ -50,6 +56,7 @@ class Listing:
     param: str = "page"
     queries: int = 0  # pinned
     setup: Callable = lambda w: None  # noqa: E731 - what the page needs before its rows
+    fixture: str = "world"  # or "pw": the partner world (tests/partners/conftest.py)
 
 
 def _models(w, n):
@@ -141,6 +148,76 @@ def _samples(w, n):
                                     target="A")
 
 
+def _partner_profiles(w, n):
+    for _ in range(n):
+        i = next(_serial)
+        org = OrganisationFactory(name=f"Partner {i:06d}", kind=Organisation.Kind.PARTNER)
+        partner_apply(actor=UserFactory(username=f"partner{i}", organisation=org), **PROFILE)
+
+
+def _access_request(w):
+    now = timezone.now()
+    return AccessRequest.objects.create(
+        model=w.model, organisation=w.partner.membership.organisation, requested_by=w.partner,
+        starts_at=now + timedelta(days=12), ends_at=now + timedelta(days=20),
+        justification="We protect patients.")
+
+
+def _access_requests(w, n):
+    for _ in range(n):
+        _access_request(w)
+
+
+def _live_grant(w):
+    w.grant = make_live_grant(w.pw)
+
+
+def _grants(w, n):
+    for _ in range(n):
+        grant = w.grant
+        AccessGrant.objects.create(request=_access_request(w), model=w.model,
+                                   organisation=grant.organisation,
+                                   terms_acceptance=grant.terms_acceptance,
+                                   starts_at=grant.starts_at, ends_at=grant.ends_at)
+
+
+def _shared_artifacts(w, n):
+    for _ in range(n):
+        i = next(_serial)
+        Artifact.objects.create(request=w.request, kind="model_card", filename=f"card-{i}.txt",
+                                content_type="text/plain", size_bytes=1, sha256="0" * 64,
+                                storage_path=f"paged/{i}", shareable_with_partners=True,
+                                uploaded_by=w.owner)
+
+
+def _conflicts(w, n):
+    for _ in range(n):
+        org = OrganisationFactory(name=f"Developer {next(_serial):06d}",
+                                  kind=Organisation.Kind.AI_DEVELOPER)
+        conflict_declare(actor=w.reviewer2, organisation=org, kind="other", note="n")
+
+
+def _rubrics(w, n):
+    for _ in range(n):
+        rubric_create(actor=w.admin, name=f"R{next(_serial)}",
+                      dimensions=[{"key": "a", "name": "A", "guidance": "g"}])
+
+
+def _policies(w, n):
+    for _ in range(n):
+        policy_create(actor=w.admin, name=f"P{next(_serial)}", rules=DEMO_RULES)
+
+
+def _suite_versions(w, n):
+    for _ in range(n):
+        suite_version(w, name=f"Suite {next(_serial):06d}")
+
+
+def _tokens(w, n):
+    for _ in range(n):
+        api_token_create(user=w.owner, name=f"Token {next(_serial)}")
+
+
 # Government viewers cost one query more than developers and partners: the second-factor
 # middleware reads their device. Each list adds two: the bounded COUNT and the page's rows.
 LISTINGS = {
@@ -174,7 +251,30 @@ LISTINGS = {
     "a run's samples": Listing(
         "reviewer", lambda w: f"/runs/{w.run.pk}/", _samples,
         pattern_rows(r"<tr><td>s-\d+</td>"), queries=9, setup=_finished_run),
+    "partner organisations": Listing("admin", lambda w: "/partners/", _partner_profiles,
+                                     queries=7),
+    "access requests": Listing("admin", lambda w: "/partners/requests/", _access_requests,
+                               queries=7, fixture="pw"),
+    "grants": Listing("admin", lambda w: "/partners/grants/", _grants, queries=7,
+                      setup=_live_grant, fixture="pw"),
+    "a granted model's documents": Listing(
+        "partner", lambda w: f"/partners/models/{w.model.pk}/", _shared_artifacts,
+        pattern_rows(r"<li>card-\d+"), queries=12, setup=_live_grant, fixture="pw"),
+    "conflicts": Listing("admin", lambda w: "/conflicts/", _conflicts, queries=7),
+    "rubrics": Listing("admin", lambda w: "/rubrics/", _rubrics, queries=7),
+    "policies": Listing("admin", lambda w: "/policies/", _policies, queries=8),
+    "suite versions": Listing("admin", lambda w: "/suites/", _suite_versions, queries=7),
+    "API tokens": Listing("owner", lambda w: "/profile/", _tokens, param="tokens_page",
+                          queries=8),
 }
+
+
+def _world(request, listing):
+    if listing.fixture == "pw":
+        pw = request.getfixturevalue("pw")
+        pw.w.pw = pw
+        return pw.w
+    return request.getfixturevalue("world")
 
 
 def _get(client, url):
@@ -190,9 +290,10 @@ def _page(url, param, number):
 
 @pytest.mark.parametrize("name", list(LISTINGS))
 def test_a_list_shows_a_page_of_rows_and_the_rest_on_the_next_in_constant_queries(
-        client, world, settings, name):
+        client, db, request, settings, name):
     settings.HTML_PAGE_SIZE = SIZE
     listing = LISTINGS[name]
+    world = _world(request, listing)
     listing.setup(world)
     client.force_login(getattr(world, listing.viewer))
     url = listing.url(world)
@@ -224,8 +325,9 @@ BAD_PAGES = ["abc", "0", "-1", "2.5", "1e3", " 1", "99999", "9999999999", "%00",
 
 @pytest.mark.parametrize("name", list(LISTINGS))
 def test_a_page_number_that_names_no_page_is_a_404_and_an_empty_one_is_page_1(
-        client, world, name):
+        client, db, request, name):
     listing = LISTINGS[name]
+    world = _world(request, listing)
     listing.setup(world)
     client.force_login(getattr(world, listing.viewer))
     url = listing.url(world)
@@ -236,8 +338,9 @@ def test_a_page_number_that_names_no_page_is_a_404_and_an_empty_one_is_page_1(
 
 
 @pytest.mark.parametrize("name", list(LISTINGS))
-def test_anonymous_users_are_sent_to_log_in_whatever_the_page(client, world, name):
+def test_anonymous_users_are_sent_to_log_in_whatever_the_page(client, db, request, name):
     listing = LISTINGS[name]
+    world = _world(request, listing)
     listing.setup(world)
     for value in ("2", "abc"):
         response = client.get(_page(listing.url(world), listing.param, value))
