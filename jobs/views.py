@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from jobs import selectors
+from review_portal.pagination import paginate
 
 
 @login_required
@@ -14,4 +15,8 @@ from jobs import selectors
 @never_cache
 def queue_health(request):
     report = selectors.queue_health(user=request.user)
-    return render(request, "jobs/queue_health.html", {"report": report})
+    # The report reads every worker seen in the last week (its problems need them all); the
+    # table shows them a page at a time.
+    return render(request, "jobs/queue_health.html", {
+        "report": report,
+        "workers": paginate(request, report.workers, param="workers_page", fragment="workers")})

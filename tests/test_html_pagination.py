@@ -32,6 +32,7 @@ from submissions.artifact_services import artifact_upload
 from submissions.models import AccessWindow, Artifact
 from tests.conftest import bring_to
 from tests.factories import OrganisationFactory, UserFactory, make_model
+from tests.jobs.conftest import presence
 from tests.partners.conftest import PROFILE, make_live_grant, pw  # noqa: F401 - a fixture
 from tests.reviews.conftest import DEMO_RULES, add_run, suite_version
 
@@ -218,6 +219,11 @@ def _tokens(w, n):
         api_token_create(user=w.owner, name=f"Token {next(_serial)}")
 
 
+def _workers(w, n):
+    for _ in range(n):
+        presence(f"celery@paged-{next(_serial):06d}")
+
+
 # Government viewers cost one query more than developers and partners: the second-factor
 # middleware reads their device. Each list adds two: the bounded COUNT and the page's rows.
 LISTINGS = {
@@ -264,6 +270,9 @@ LISTINGS = {
     "rubrics": Listing("admin", lambda w: "/rubrics/", _rubrics, queries=7),
     "policies": Listing("admin", lambda w: "/policies/", _policies, queries=8),
     "suite versions": Listing("admin", lambda w: "/suites/", _suite_versions, queries=7),
+    "workers on the jobs page": Listing(
+        "admin", lambda w: "/jobs/health/", _workers, pattern_rows(r"celery@paged-\d+"),
+        "workers_page", queries=11),
     "API tokens": Listing("owner", lambda w: "/profile/", _tokens, param="tokens_page",
                           queries=8),
 }
