@@ -5,3 +5,6 @@ from review_portal.settings.local import *  # noqa: F403
 from review_portal.settings.local import DATABASES
 
 DATABASES["default"]["CONN_MAX_AGE"] = 60
+
+# The portal's URLs plus the benchmark's same-stack baseline, /stack/<list>/.
+ROOT_URLCONF = "tests.benchmarks.lists_urls"
