@@ -34,6 +34,7 @@ AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="") or _dev_secret(
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "emails"
 STORAGES = {
+    **STORAGES,  # noqa: F405 - the private storages (artifacts, Inspect logs), as base chose them
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
