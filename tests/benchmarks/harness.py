@@ -145,14 +145,16 @@ def worker_name(i: int) -> str:
 
 def start_workers(env: dict, count: int, *, first: int = 0) -> list[subprocess.Popen]:
     """Evaluation workers as deployed (compose's worker-evaluations): prefork, one process each,
-    consuming the evaluations queue, named bench<i>@<host>."""
+    consuming the evaluations queue, named bench<i>@<host>; their stderr goes to
+    worker-<i>.log in the benchmark's state folder (a failing run says why there)."""
     procs = []
     for i in range(first, first + count):
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "review_portal", "worker", "-Q", "evaluations",
              "--pool=prefork", "--concurrency=1", "--without-gossip", "--without-mingle",
              "--loglevel=WARNING", "-n", worker_name(i)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            stderr=open(Path(env["PORTAL_VAR_DIR"]) / f"worker-{i}.log", "ab")))
     return procs
 
 
