@@ -34,4 +34,8 @@ class AuditEventViewSet(CursorListMixin, mixins.ListModelMixin, viewsets.Generic
     filterset_class = AuditEventFilter
 
     def get_queryset(self):
-        return AuditEvent.objects.select_related("organisation")
+        # What the list shows: the event's columns, its organisation's name (not the chain's
+        # hashes, not the actor's row).
+        return AuditEvent.objects.select_related("organisation").only(*(
+            f for f in AuditEventSerializer.Meta.fields if f != "organisation"),
+            "organisation__name")

@@ -31,6 +31,8 @@ class NotificationViewSet(CursorListMixin, mixins.ListModelMixin, mixins.Retriev
         qs = selectors.notifications_for(user=self.request.user)
         if self.request.query_params.get("unread") in ("1", "true"):
             qs = qs.filter(read_at__isnull=True)
+        if self.action == "list":  # what the list shows
+            qs = qs.only(*(f for f in NotificationSerializer.Meta.fields if f != "is_read"))
         return qs
 
     @extend_schema(request=None, responses=NotificationSerializer)

@@ -147,8 +147,20 @@ class AccessGrantViewSet(CursorListMixin, mixins.ListModelMixin, mixins.Retrieve
     list_ordering = ("-starts_at", "-id")
     serializer_class = AccessGrantSerializer
 
+    # What the list shows (AccessGrantSerializer): the grant's columns, the model's label, the
+    # organisation's name and its vetting status (is_live). Not who revoked, not the token hash.
+    LIST_COLUMNS = ("id", "request", "model", "organisation", "starts_at", "ends_at",
+                    "token_hint", "revoked_at", "revoke_reason", "created_at", "model__name",
+                    "model__version", "organisation__name",
+                    "organisation__partner_profile__status",
+                    "organisation__partner_profile__organisation")
+
     def get_queryset(self):
-        return selectors.grants_visible_to(self.request.user)
+        grants = selectors.grants_visible_to(self.request.user)
+        if self.action == "list":
+            return grants.select_related(None).select_related(
+                "model", "organisation__partner_profile").only(*self.LIST_COLUMNS)
+        return grants
 
     @extend_schema(request=ReasonSerializer, responses=AccessGrantSerializer)
     @action(detail=True, methods=["post"])

@@ -4,6 +4,7 @@ Each view parses, calls one access helper and one service, and presents. Objects
 not see answer 404 (they come from the same filtered querysets as the pages).
 """
 
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,7 +18,7 @@ from review_portal.api import parse_input
 from review_portal.api_pagination import CursorListMixin
 from submissions import selectors, services
 from submissions.artifact_services import artifact_read, artifact_upload
-from submissions.models import ReviewRequest
+from submissions.models import Determination, ReviewRequest
 from submissions.serializers import (
     ArtifactSerializer,
     ArtifactUploadSerializer,
@@ -47,7 +48,11 @@ class FrontierModelViewSet(CursorListMixin, mixins.ListModelMixin, mixins.Retrie
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return selectors.models_visible_to(self.request.user)
+        models = selectors.models_visible_to(self.request.user)
+        if self.action == "list":  # what the list shows: of the organisation, its name
+            return models.only(*(f for f in FrontierModelSerializer.Meta.fields
+                                 if f != "organisation"), "organisation__name")
+        return models
 
     def create(self, request):
         data = parse_input(FrontierModelSerializer, request)
@@ -66,12 +71,22 @@ class ReviewRequestViewSet(CursorListMixin, mixins.ListModelMixin, viewsets.Gene
     serializer_class = ReviewRequestSerializer
     list_ordering = ("-created_at", "-id")
 
+    # What the list shows (ReviewRequestSerializer, in_list): the request's own columns, its
+    # model's label, each determination's outcome and rationale. Nothing else is read.
+    LIST_COLUMNS = ("id", "model", "status", "cover_note", "created_at", "submitted_at",
+                    "status_changed_at", "model__name", "model__version")
+    LIST_DETERMINATION_COLUMNS = ("id", "request", "outcome", "rationale", "decided_at")
+
     def get_queryset(self):
+        requests = selectors.requests_visible_to(self.request.user)
+        if self.action != "list":
+            return requests.prefetch_related("determinations__decided_by")
         # A list shows each determination's outcome and rationale only; who decided is read
         # for the single-request answer.
-        return selectors.requests_visible_to(self.request.user).prefetch_related(
-            "determinations" if self.action == "list" else "determinations__decided_by"
-        )
+        return requests.select_related(None).select_related("model").only(
+            *self.LIST_COLUMNS).prefetch_related(Prefetch(
+                "determinations",
+                queryset=Determination.objects.only(*self.LIST_DETERMINATION_COLUMNS)))
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "in_list": self.action == "list"}
