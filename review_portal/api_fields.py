@@ -7,7 +7,7 @@ takes a datetime uses these: `StrictDateTimeField` directly, `ModelSerializer` f
 (its field mapping), `IsoDateTimeFilter` for query filters."""
 
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters import filters as django_filters
 from django_filters.fields import IsoDateTimeField
+from rest_framework import ISO_8601, relations, serializers
 from rest_framework import fields as drf_fields
-from rest_framework import relations, serializers
+from rest_framework.settings import api_settings
 
 NAIVE_DATETIME = "Include a time zone, e.g. 2026-12-01T09:00:00Z."
 
@@ -34,7 +35,13 @@ class StrictDateTimeField(serializers.DateTimeField):
 # (CharField: str(value), IntegerField: int(value)).
 _AS_IS = {serializers.CharField: str, serializers.IntegerField: int}
 
-_PLAIN, _AS_IS_KIND, _PK, _GENERIC = range(4)
+_PLAIN, _AS_IS_KIND, _PK, _GENERIC, _DATETIME = range(5)
+_DATETIME_FIELDS = (serializers.DateTimeField, StrictDateTimeField)
+
+
+def _current_zone_is_utc() -> bool:
+    zone = timezone.get_current_timezone()
+    return zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC")
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -47,6 +54,8 @@ class ModelSerializer(serializers.ModelSerializer):
     column's value is never callable and never missing), a CharField holding a str or an
     IntegerField holding an int is its own representation, and a foreign key's
     PrimaryKeyRelatedField is the column `<fk>_id` (what DRF's pk-only optimisation reads).
+    A datetime in UTC, when the current zone is UTC, is its ISO 8601 form with "Z" (what
+    DateTimeField gives after converting it to the same zone).
     Any other field (dotted sources, method fields, nested serializers, fields that override
     `get_attribute`) goes through DRF's own steps. tests/test_list_representation.py compares
     every list with DRF's generic answer."""
@@ -77,6 +86,10 @@ class ModelSerializer(serializers.ModelSerializer):
                         kind, attr = _PK, column.attname
                 elif cls in _AS_IS:
                     kind, attr = _AS_IS_KIND, column.attname
+                elif (cls in _DATETIME_FIELDS and not hasattr(field, "timezone")
+                      and not hasattr(field, "format")
+                      and (api_settings.DATETIME_FORMAT or "").lower() == ISO_8601):
+                    kind, attr = _DATETIME, column.attname
                 elif type(field).get_attribute is drf_fields.Field.get_attribute:
                     kind, attr = _PLAIN, column.attname
             plan.append((kind, field.field_name, field,
@@ -88,6 +101,7 @@ class ModelSerializer(serializers.ModelSerializer):
         if isinstance(instance, Mapping):  # DRF reads dictionaries by key
             return super().to_representation(instance)
         ret = {}
+        utc = None  # whether the current zone is UTC, once a datetime asks
         for kind, name, field, attr, as_is in self._representation_plan():
             if kind == _GENERIC:  # DRF's Serializer.to_representation, for this field
                 try:
@@ -99,6 +113,13 @@ class ModelSerializer(serializers.ModelSerializer):
                 ret[name] = None if check_for_none is None else field.to_representation(attribute)
                 continue
             value = getattr(instance, attr)
+            if kind == _DATETIME and type(value) is datetime and value.tzinfo is UTC:
+                if utc is None:
+                    utc = _current_zone_is_utc()
+                if utc:
+                    text = value.isoformat()
+                    ret[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                    continue
             if value is None or kind == _PK or (kind == _AS_IS_KIND and type(value) is as_is):
                 ret[name] = value
             else:
