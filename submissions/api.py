@@ -86,7 +86,8 @@ class ReviewRequestViewSet(CursorListMixin, mixins.ListModelMixin, viewsets.Gene
         return requests.select_related(None).select_related("model").only(
             *self.LIST_COLUMNS).prefetch_related(Prefetch(
                 "determinations",
-                queryset=Determination.objects.only(*self.LIST_DETERMINATION_COLUMNS)))
+                queryset=Determination.objects.only(*self.LIST_DETERMINATION_COLUMNS),
+                to_attr=ReviewRequestSerializer.PREFETCHED_DETERMINATIONS))
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "in_list": self.action == "list"}

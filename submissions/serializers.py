@@ -66,6 +66,10 @@ class ReviewRequestSerializer(ModelSerializer):
                   "submitted_at", "status_changed_at", "determinations"]
         read_only_fields = fields
 
+    # A list prefetches each request's determinations into this attribute, a plain list
+    # (obj.determinations.all() would build a manager and a queryset per row).
+    PREFETCHED_DETERMINATIONS = "prefetched_determinations"
+
     def get_determinations(self, obj) -> list[dict]:
         # Internal notes only on the single-request answer, whose read is recorded; never in
         # lists, and never for the developer.
@@ -76,7 +80,10 @@ class ReviewRequestSerializer(ModelSerializer):
         cached = getattr(self, "_determination_serializer", None)
         if cached is None or type(cached) is not cls:
             cached = self._determination_serializer = cls(context=self.context)
-        return [cached.to_representation(d) for d in obj.determinations.all()]
+        determinations = getattr(obj, self.PREFETCHED_DETERMINATIONS, None)
+        if determinations is None:
+            determinations = obj.determinations.all()
+        return [cached.to_representation(d) for d in determinations]
 
 
 class ReviewRequestCreateSerializer(serializers.Serializer):
