@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from partners.models import AccessGrant, AccessRequest, PartnerProfile
-from review_portal.api_fields import ModelSerializer, StrictDateTimeField
+from review_portal.api_fields import AnnotatedCharField, ModelSerializer, StrictDateTimeField
 
 
 def _viewer(serializer):
@@ -102,8 +102,9 @@ class AccessRequestCreateSerializer(serializers.Serializer):
 
 
 class AccessGrantSerializer(ModelSerializer):
-    model_label = serializers.CharField(source="model", read_only=True)  # str(model)
-    organisation = serializers.CharField(source="organisation.name", read_only=True)
+    model_label = AnnotatedCharField(source="model", annotation="list_model_label")  # str(model)
+    organisation = AnnotatedCharField(source="organisation.name",
+                                      annotation="list_organisation_name")
     is_live = serializers.SerializerMethodField()
 
     class Meta:
@@ -116,6 +117,8 @@ class AccessGrantSerializer(ModelSerializer):
     def get_is_live(self, grant) -> bool:
         from accounts.policy import grant_is_live
 
+        if "list_is_live" in grant.__dict__:  # the list computes it in SQL (partners.api)
+            return bool(grant.list_is_live)
         return grant_is_live(grant)
 
 

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters import filters as django_filters
@@ -125,6 +127,29 @@ class ModelSerializer(serializers.ModelSerializer):
             else:
                 ret[name] = field.to_representation(value)
         return ret
+
+
+class AnnotatedCharField(serializers.CharField):
+    """A read-only CharField read from the attribute `annotation` when the queryset annotated
+    it (a list computes the text in SQL rather than loading the related row), from `source`
+    otherwise (a single object). Both must give the same text: tests/test_list_representation.py
+    compares a list with the same rows loaded whole."""
+
+    def __init__(self, *, annotation: str, **kwargs):
+        self.annotation = annotation
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        try:
+            return instance.__dict__[self.annotation]
+        except (KeyError, AttributeError):
+            return super().get_attribute(instance)
+
+
+def model_label_sql(prefix: str = "model__") -> Concat:
+    """str(FrontierModel) in SQL: "<name> <version>"."""
+    return Concat(F(f"{prefix}name"), Value(" "), F(f"{prefix}version"),
+                  output_field=models.CharField())
 
 
 class StrictIsoDateTimeField(IsoDateTimeField):

@@ -4,7 +4,7 @@ Each view parses, calls one access helper and one service, and presents. Objects
 not see answer 404 (they come from the same filtered querysets as the pages).
 """
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.policy import is_government
 from review_portal.api import parse_input
+from review_portal.api_fields import model_label_sql
 from review_portal.api_pagination import CursorListMixin
 from submissions import selectors, services
 from submissions.artifact_services import artifact_read, artifact_upload
@@ -50,8 +51,9 @@ class FrontierModelViewSet(CursorListMixin, mixins.ListModelMixin, mixins.Retrie
     def get_queryset(self):
         models = selectors.models_visible_to(self.request.user)
         if self.action == "list":  # what the list shows: of the organisation, its name
-            return models.only(*(f for f in FrontierModelSerializer.Meta.fields
-                                 if f != "organisation"), "organisation__name")
+            return models.select_related(None).only(*(
+                f for f in FrontierModelSerializer.Meta.fields if f != "organisation"),
+                "organisation").annotate(list_organisation_name=F("organisation__name"))
         return models
 
     def create(self, request):
@@ -74,7 +76,7 @@ class ReviewRequestViewSet(CursorListMixin, mixins.ListModelMixin, viewsets.Gene
     # What the list shows (ReviewRequestSerializer, in_list): the request's own columns, its
     # model's label, each determination's outcome and rationale. Nothing else is read.
     LIST_COLUMNS = ("id", "model", "status", "cover_note", "created_at", "submitted_at",
-                    "status_changed_at", "model__name", "model__version")
+                    "status_changed_at")
     LIST_DETERMINATION_COLUMNS = ("id", "request", "outcome", "rationale", "decided_at")
 
     def get_queryset(self):
@@ -83,8 +85,9 @@ class ReviewRequestViewSet(CursorListMixin, mixins.ListModelMixin, viewsets.Gene
             return requests.prefetch_related("determinations__decided_by")
         # A list shows each determination's outcome and rationale only; who decided is read
         # for the single-request answer.
-        return requests.select_related(None).select_related("model").only(
-            *self.LIST_COLUMNS).prefetch_related(Prefetch(
+        # The model's label is computed in SQL, not read from a model row per request.
+        return requests.select_related(None).only(*self.LIST_COLUMNS).annotate(
+            list_model_label=model_label_sql()).prefetch_related(Prefetch(
                 "determinations",
                 queryset=Determination.objects.only(*self.LIST_DETERMINATION_COLUMNS),
                 to_attr=ReviewRequestSerializer.PREFETCHED_DETERMINATIONS))

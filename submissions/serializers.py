@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from accounts.policy import is_government
-from review_portal.api_fields import ModelSerializer, StrictDateTimeField
+from review_portal.api_fields import AnnotatedCharField, ModelSerializer, StrictDateTimeField
 from submissions.models import (
     AccessWindow,
     Artifact,
@@ -21,7 +21,8 @@ def _viewer_is_government(context) -> bool:
 
 
 class FrontierModelSerializer(ModelSerializer):
-    organisation = serializers.CharField(source="organisation.name", read_only=True)
+    organisation = AnnotatedCharField(source="organisation.name",
+                                      annotation="list_organisation_name")
     modalities = serializers.ListField(child=serializers.ChoiceField(Modality.choices),
                                        allow_empty=False)
     compute_estimation_method = serializers.ChoiceField(ComputeMethod.choices)
@@ -57,7 +58,7 @@ class AgencyDeterminationSerializer(DeterminationSerializer):
 
 class ReviewRequestSerializer(ModelSerializer):
     model = serializers.PrimaryKeyRelatedField(read_only=True)
-    model_label = serializers.CharField(source="model", read_only=True)  # str(model)
+    model_label = AnnotatedCharField(source="model", annotation="list_model_label")  # str(model)
     determinations = serializers.SerializerMethodField()
 
     class Meta:

@@ -7,8 +7,12 @@ from rest_framework import serializers
 
 from notifications.models import Notification
 from partners import services as partner_services
+from partners.api import AccessGrantViewSet
+from partners.models import AccessGrant
 from review_portal.api_fields import ModelSerializer
 from submissions import services
+from submissions.api import FrontierModelViewSet, ReviewRequestViewSet
+from submissions.models import FrontierModel, ReviewRequest
 from tests.factories import make_model
 from tests.partners.conftest import make_live_grant, pw  # noqa: F401 - the fixture
 
@@ -65,3 +69,34 @@ def test_the_single_request_and_model_answers_are_unchanged_too(rows, api, monke
     generic(monkeypatch)
     assert fast == [client.get(u).json() for u in urls]
     assert fast[0]["determinations"][0]["decided_by"] == "reviewer"
+
+
+# url -> how to load the listed rows whole (no list annotations, every related row).
+WHOLE = {
+    "/api/v1/review-requests/": lambda ids: ReviewRequest.objects.filter(pk__in=ids)
+    .select_related("model").prefetch_related("determinations"),
+    "/api/v1/models/": lambda ids: FrontierModel.objects.filter(pk__in=ids)
+    .select_related("organisation"),
+    "/api/v1/access-grants/": lambda ids: AccessGrant.objects.filter(pk__in=ids)
+    .select_related("model", "organisation__partner_profile"),
+}
+VIEWS = {"/api/v1/review-requests/": ReviewRequestViewSet, "/api/v1/models/": FrontierModelViewSet,
+         "/api/v1/access-grants/": AccessGrantViewSet}
+
+
+@pytest.mark.parametrize(("url", "viewer"), [(u, v) for u in WHOLE for v in LISTS[u]])
+def test_a_list_shows_what_its_serializer_gives_for_the_same_rows_loaded_whole(
+        rows, api, rf, url, viewer):
+    from partners.api import AccessGrantViewSet
+    from submissions.api import FrontierModelViewSet, ReviewRequestViewSet
+
+    view = {"/api/v1/review-requests/": ReviewRequestViewSet, "/api/v1/models/":
+            FrontierModelViewSet, "/api/v1/access-grants/": AccessGrantViewSet}[url]
+    listed = api.as_(getattr(rows, viewer)).get(url).json()["results"]
+    request = rf.get(url)
+    request.user = getattr(rows, viewer)
+    by_id = {o.pk: o for o in WHOLE[url]([r["id"] for r in listed])}
+    context = {"request": request, "in_list": True}
+    whole = [view.serializer_class(by_id[r["id"]], context=context).data for r in listed]
+
+    assert listed == whole
