@@ -115,13 +115,20 @@ def live_grant_q(prefix: str = "") -> Q:
     })
 
 
-def grant_is_live(grant) -> bool:
-    """The grant is live now (see `live_grant_q`); reads grant.organisation.partner_profile."""
+NOT_READ = object()
+
+
+def grant_is_live(grant, *, partner_status=NOT_READ) -> bool:
+    """The grant is live now (see `live_grant_q`); reads grant.organisation.partner_profile,
+    unless the caller read its status already (`partner_status`, e.g. a list, in SQL)."""
     from partners.models import PartnerProfile
 
     now = timezone.now()
-    return (grant.starts_at <= now < grant.ends_at and grant.revoked_at is None
-            and grant.organisation.partner_profile.status == PartnerProfile.Status.VETTED)
+    if not (grant.starts_at <= now < grant.ends_at and grant.revoked_at is None):
+        return False
+    if partner_status is NOT_READ:
+        partner_status = grant.organisation.partner_profile.status
+    return partner_status == PartnerProfile.Status.VETTED
 
 
 # --- reviewers of a request -----------------------------------------------------------------

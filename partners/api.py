@@ -4,8 +4,7 @@ Each view parses, calls one access helper and one service, and presents. Objects
 not see answer 404 (the same filtered querysets as the pages).
 """
 
-from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, Value, When
-from django.utils import timezone
+from django.db.models import F
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from partners import selectors, services
-from partners.models import PartnerProfile
 from partners.serializers import (
     AccessGrantSerializer,
     AccessRequestCreateSerializer,
@@ -151,8 +149,8 @@ class AccessGrantViewSet(CursorListMixin, mixins.ListModelMixin, mixins.Retrieve
     list_ordering = ("-starts_at", "-id")
     serializer_class = AccessGrantSerializer
 
-    # What the list shows (AccessGrantSerializer): the grant's columns, and computed in SQL
-    # the model's label, the organisation's name and whether the grant is live (the twin of
+    # What the list shows (AccessGrantSerializer): the grant's columns, and read in SQL the
+    # model's label, the organisation's name and its vetting status (for is_live, decided by
     # policy.grant_is_live). No related row is loaded; not who revoked, not the token hash.
     LIST_COLUMNS = ("id", "request", "model", "organisation", "starts_at", "ends_at",
                     "token_hint", "revoked_at", "revoke_reason", "created_at")
@@ -161,15 +159,10 @@ class AccessGrantViewSet(CursorListMixin, mixins.ListModelMixin, mixins.Retrieve
         grants = selectors.grants_visible_to(self.request.user)
         if self.action != "list":
             return grants
-        now = timezone.now()
-        vetted = PartnerProfile.objects.filter(organisation_id=OuterRef("organisation_id"),
-                                               status=PartnerProfile.Status.VETTED)
-        live = Q(starts_at__lte=now, ends_at__gt=now, revoked_at__isnull=True) & Exists(vetted)
         return grants.select_related(None).only(*self.LIST_COLUMNS).annotate(
             list_model_label=model_label_sql(),
             list_organisation_name=F("organisation__name"),
-            list_is_live=Case(When(live, then=Value(True)), default=Value(False),
-                              output_field=BooleanField()))
+            list_partner_status=F("organisation__partner_profile__status"))
 
     @extend_schema(request=ReasonSerializer, responses=AccessGrantSerializer)
     @action(detail=True, methods=["post"])

@@ -115,11 +115,11 @@ class AccessGrantSerializer(ModelSerializer):
         read_only_fields = fields
 
     def get_is_live(self, grant) -> bool:
-        from accounts.policy import grant_is_live
+        from accounts.policy import NOT_READ, grant_is_live
 
-        if "list_is_live" in grant.__dict__:  # the list computes it in SQL (partners.api)
-            return bool(grant.list_is_live)
-        return grant_is_live(grant)
+        # The list reads the organisation's vetting status in SQL (partners.api), not its row.
+        return grant_is_live(grant, partner_status=grant.__dict__.get("list_partner_status",
+                                                                      NOT_READ))
 
 
 class TokenSerializer(serializers.Serializer):
