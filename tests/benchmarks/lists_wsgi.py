@@ -1,6 +1,9 @@
 """The WSGI application bench_lists.py serves on one gunicorn: the portal, plus /raw/<list>/,
 a hand-written SQL baseline that answers the same page (same rows, same fields, same order) as
-JSON, with no framework in between. Only ever started by the benchmark."""
+JSON, with no framework in between (no middleware, no authentication, no visibility check: the
+caller's role comes in the query string). The second baseline, the same SQL behind the portal's
+middleware, token authentication and visibility rule, is /stack/<list>/ in lists_urls.py (the
+benchmark's URLconf, set by lists_settings.py). Only ever started by the benchmark."""
 
 import json
 from datetime import datetime
