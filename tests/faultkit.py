@@ -1,5 +1,6 @@
 """Real servers that tests stop to make a fault: a Redis server of its own, a TCP proxy in front
-of PostgreSQL that can be closed, and a gunicorn process of the portal."""
+of a server (PostgreSQL, the S3 store) that can be closed, reopened or cut mid-transfer, and a
+gunicorn process of the portal."""
 
 import os
 import selectors
@@ -72,23 +73,40 @@ class RedisServer:
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target; close() drops every connection and the listener,
-    so new connections are refused, as when the server behind it is down."""
+    """Forwards 127.0.0.1:<port> to a target. close(): every connection dropped and new ones
+    refused, as when the server behind it is down; reopen(): the server is back at the same
+    address. cut_after(n): close once n more bytes went up to the server, i.e. in the middle of
+    an upload's body."""
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = self.listener.getsockname()[1]
-        self.closed = threading.Event()
-        self.sockets: list[socket.socket] = []
+        self.port = 0  # the first listener picks a free port; reopen() takes the same one
         self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.sockets: list[socket.socket] = []
+        self.budget: int | None = None
+        self.sent_up = 0
+        self._listen()
 
-    def _accept(self) -> None:
-        while not self.closed.is_set():
+    def _listen(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR
+        self.port = self.listener.getsockname()[1]
+        self.listener.settimeout(0.1)
+        self.closed = threading.Event()
+        threading.Thread(target=self._accept, args=(self.listener, self.closed),
+                         daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cut_after(self, upload_bytes: int) -> None:
+        with self.lock:
+            self.budget, self.sent_up = upload_bytes, 0
+
+    def _accept(self, listener: socket.socket, closed: threading.Event) -> None:
+        while not closed.is_set():
             try:
-                client, _ = self.listener.accept()
+                client, _ = listener.accept()
             except (TimeoutError, OSError):
                 continue
             try:
@@ -98,36 +116,61 @@ class TcpProxy:
                 continue
             with self.lock:
                 self.sockets += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, upstream, closed),
+                             daemon=True).start()
 
-    def _pump(self, a: socket.socket, b: socket.socket) -> None:
+    def _up(self, data: bytes) -> tuple[bytes, bool]:
+        """What of `data` may go up to the server, and whether the connection is cut after it."""
+        with self.lock:
+            if self.budget is None:
+                return data, False
+            allowed = max(0, self.budget - self.sent_up)
+            self.sent_up += len(data)
+            if self.sent_up <= self.budget:
+                return data, False
+            self.budget = None
+            return data[:allowed], True
+
+    def _pump(self, client: socket.socket, upstream: socket.socket,
+              closed: threading.Event) -> None:
         selector = selectors.DefaultSelector()
-        selector.register(a, selectors.EVENT_READ, b)
-        selector.register(b, selectors.EVENT_READ, a)
+        selector.register(client, selectors.EVENT_READ, upstream)
+        selector.register(upstream, selectors.EVENT_READ, client)
         try:
-            while not self.closed.is_set():
+            while not closed.is_set():
                 for key, _ in selector.select(timeout=0.1):
                     data = key.fileobj.recv(65536)
                     if not data:
                         return
-                    key.data.sendall(data)
+                    cut = False
+                    if key.fileobj is client:
+                        data, cut = self._up(data)
+                    if data:
+                        key.data.sendall(data)
+                    if cut:
+                        threading.Thread(target=self.close, daemon=True).start()
+                        return
         except OSError:
             return
         finally:
             selector.close()
-            a.close()
-            b.close()
+            client.close()
+            upstream.close()
 
     def close(self) -> None:
         self.closed.set()
         self.listener.close()
         with self.lock:
-            for sock in self.sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                sock.close()
+            sockets, self.sockets = self.sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def reopen(self) -> None:
+        self._listen()
 
 
 class PortalServer:

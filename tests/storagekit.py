@@ -8,11 +8,9 @@ STORAGES pointed at it in this process, and `s3.env` for a worker process), `s3_
 (the same, reached through a proxy the test controls).
 """
 
-import selectors
 import socket
 import subprocess
 import sys
-import threading
 import uuid
 from dataclasses import dataclass, field
 
@@ -21,28 +19,9 @@ import pytest
 from botocore.config import Config
 
 from review_portal.settings.base import private_storages
-from tests.faultkit import wait_for
+from tests.faultkit import TcpProxy, free_port, wait_for
 
 KEY, SECRET, REGION = "portal-test-key", "portal-test-secret", "us-east-1"  # moto accepts any
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A free port from a range of our own (18450-18499), else any."""
-    for port in range(18452, 18500):
-        if _port_free(port):
-            return port
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class MotoServer:
@@ -80,106 +59,6 @@ class MotoServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
-
-
-class CuttableProxy:
-    """Forwards 127.0.0.1:<port> to the S3 server. close(): every connection dropped and new
-    ones refused (the store is down); reopen(): the store is back at the same address.
-    cut_after(n): close once n more bytes went up to the server, i.e. in the middle of an
-    upload's body."""
-
-    def __init__(self, target_port: int):
-        self.target = ("127.0.0.1", target_port)
-        self.port = free_port()
-        self.lock = threading.Lock()
-        self.sockets: list[socket.socket] = []
-        self.budget: int | None = None
-        self.sent_up = 0
-        self._listen()
-
-    def _listen(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR
-        self.listener.settimeout(0.1)
-        self.closed = threading.Event()
-        threading.Thread(target=self._accept, args=(self.listener, self.closed),
-                         daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def cut_after(self, upload_bytes: int) -> None:
-        with self.lock:
-            self.budget, self.sent_up = upload_bytes, 0
-
-    def _accept(self, listener: socket.socket, closed: threading.Event) -> None:
-        while not closed.is_set():
-            try:
-                client, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.sockets += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream, closed),
-                             daemon=True).start()
-
-    def _up(self, data: bytes) -> tuple[bytes, bool]:
-        """What of `data` may go up to the server, and whether the connection is cut after it."""
-        with self.lock:
-            if self.budget is None:
-                return data, False
-            allowed = max(0, self.budget - self.sent_up)
-            self.sent_up += len(data)
-            if self.sent_up <= self.budget:
-                return data, False
-            self.budget = None
-            return data[:allowed], True
-
-    def _pump(self, client: socket.socket, upstream: socket.socket,
-              closed: threading.Event) -> None:
-        selector = selectors.DefaultSelector()
-        selector.register(client, selectors.EVENT_READ, upstream)
-        selector.register(upstream, selectors.EVENT_READ, client)
-        try:
-            while not closed.is_set():
-                for key, _ in selector.select(timeout=0.1):
-                    data = key.fileobj.recv(65536)
-                    if not data:
-                        return
-                    cut = False
-                    if key.fileobj is client:
-                        data, cut = self._up(data)
-                    if data:
-                        key.data.sendall(data)
-                    if cut:
-                        threading.Thread(target=self.close, daemon=True).start()
-                        return
-        except OSError:
-            return
-        finally:
-            selector.close()
-            client.close()
-            upstream.close()
-
-    def close(self) -> None:
-        self.closed.set()
-        self.listener.close()
-        with self.lock:
-            sockets, self.sockets = self.sockets, []
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-
-    def reopen(self) -> None:
-        self._listen()
 
 
 @dataclass
@@ -228,7 +107,7 @@ def s3(s3_server, settings) -> Bucket:
 
 @pytest.fixture
 def s3_proxy(s3_server):
-    proxy = CuttableProxy(s3_server.port)
+    proxy = TcpProxy(("127.0.0.1", s3_server.port))
     yield proxy
     proxy.close()
 
