@@ -15,3 +15,10 @@ if [ ! -f "$stamp" ]; then
     -r requirements-dev.lock
   rm -f .venv/.installed-* && touch "$stamp"
 fi
+# Front-end assets (the U.S. Web Design System, served by whitenoise; axe-core for the browser
+# tests) at the versions and integrity hashes in package-lock.json, again only when it changed.
+npm_stamp=node_modules/.installed-$(cat package-lock.json | sha256sum | cut -c1-16)
+if [ ! -f "$npm_stamp" ]; then
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  touch "$npm_stamp"
+fi
