@@ -6,8 +6,12 @@ The permission alone is never enough, so access ends at the window's end even wh
 that removes permissions has not run (fail closed).
 """
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Organisation, User
@@ -121,6 +125,76 @@ def grant_get_for_user(*, user, pk) -> AccessGrant:
     return get_object_or_404(grants_visible_to(user), pk=pk)
 
 
+def partner_grants_of(user) -> QuerySet[AccessGrant]:
+    """The grants of a partner member's own organisation, live or not, with what the
+    granted-model page shows (model, developer, vetting status, accepted terms); none for
+    anyone else: the page is the partner's own."""
+    if not policy.is_partner(user):
+        return AccessGrant.objects.none()
+    return AccessGrant.objects.filter(
+        organisation_id=policy.organisation_id_of(user)).select_related(
+        "model", "model__organisation", "organisation__partner_profile",
+        "terms_acceptance__terms", "terms_acceptance__accepted_by")
+
+
+def partner_grant_get_for_user(*, user, pk) -> AccessGrant:
+    return get_object_or_404(partner_grants_of(user), pk=pk)
+
+
+def partner_grant_for_model(*, user, model_pk) -> AccessGrant:
+    """The partner organisation's grant on a model that matters now: a live one, else the one
+    that starts latest. 404 when the organisation never held one."""
+    grants = list(partner_grants_of(user).filter(model_id=model_pk))
+    if not grants:
+        from django.http import Http404
+
+        raise Http404
+    live = [grant for grant in grants if policy.grant_is_live(grant)]
+    return (live or grants)[0]
+
+
+def time_until(moment: datetime, *, now: datetime) -> str:
+    """A countdown in words, to the minute, its two largest units: "3 days 4 hours",
+    "5 hours 12 minutes", "less than a minute"."""
+    minutes = max(int((moment - now) / timedelta(minutes=1)), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    while units and units[0][0] == 0:
+        units.pop(0)
+    words = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in units[:2] if n]
+    return " ".join(words) or "less than a minute"
+
+
+@dataclass(frozen=True)
+class GrantStatus:
+    """Where a grant stands now, for its page: `state` is one of live, scheduled, ended,
+    revoked, suspended (the organisation is no longer vetted); `countdown` is the time to the
+    next moment that matters (the end when live, the start when scheduled), else ""."""
+
+    state: str
+    countdown: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.state == "live"
+
+
+def grant_status(grant: AccessGrant, *, now: datetime | None = None) -> GrantStatus:
+    """The grant's state, live exactly when `policy.grant_is_live` says so (the page offers the
+    gateway, the token and the documents only then)."""
+    now = now or timezone.now()
+    if policy.grant_is_live(grant):
+        return GrantStatus("live", time_until(grant.ends_at, now=now))
+    if grant.revoked_at is not None:
+        return GrantStatus("revoked")
+    if grant.ends_at <= now:
+        return GrantStatus("ended")
+    if grant.organisation.partner_profile.status != PartnerProfile.Status.VETTED:
+        return GrantStatus("suspended")
+    return GrantStatus("scheduled", time_until(grant.starts_at, now=now))
+
+
 def models_granted_to(user) -> QuerySet[FrontierModel]:
     """The models a partner may use now: guardian permission AND a live grant."""
     if not policy.is_partner(user):
@@ -150,7 +224,8 @@ def shareable_artifacts_for_partner(*, user, model: FrontierModel) -> QuerySet[A
 def partner_artifact_get_for_user(*, user, pk) -> Artifact:
     return get_object_or_404(
         Artifact.objects.filter(request__model__in=models_granted_to(user).values("pk"),
-                                shareable_with_partners=True).select_related("request__model"),
+                                shareable_with_partners=True).select_related(
+            "request__model__organisation"),
         pk=pk)
 
 

@@ -17,7 +17,11 @@ urlpatterns = [
          name="access_request_action"),
     path("grants/", views.grant_list, name="grant_list"),
     path("grants/<int:pk>/revoke/", views.grant_revoke_view, name="grant_revoke"),
+    path("grants/<int:pk>/", views.grant_detail, name="grant_detail"),
+    path("grants/<int:pk>/token/", views.grant_token_view, name="grant_token"),
     path("models/<int:pk>/", views.granted_model_detail, name="granted_model_detail"),
+    path("artifacts/<int:pk>/download/", views.partner_artifact_download,
+         name="partner_artifact_download"),
 ]
 
 # Window tracking and the iCalendar feed (partners/tracking_views.py).

@@ -15,9 +15,11 @@ from notifications.services import granted_model_viewed
 from partners import selectors, services
 from partners.models import PartnerProfile
 from partners.workflow import REQUEST_TRANSITIONS
-from review_portal.pages import call_service
+from review_portal.errors import ApplicationError
+from review_portal.pages import call_service, download_refused
 from review_portal.pagination import paginate
-from submissions.artifact_services import artifact_set_shareable
+from submissions.api import artifact_response
+from submissions.artifact_services import artifact_read, artifact_set_shareable
 from submissions.forms import LocalDateTimeInput, ZonedForm
 from submissions.selectors import artifact_get_for_user, model_get_for_user
 
@@ -123,14 +125,58 @@ def grant_revoke_view(request, pk):
 
 @login_required
 def granted_model_detail(request, pk):
-    """What a partner sees of a model while its grant is live: 404 otherwise."""
-    model = selectors.granted_model_get_for_user(user=request.user, pk=pk)
-    granted_model_viewed(organisation_id=request.user.membership.organisation_id,
-                         model_id=model.pk)
-    return render(request, "partners/granted_model.html", {
-        "model": model,
-        "artifacts": paginate(request, selectors.shareable_artifacts_for_partner(
-            user=request.user, model=model))})
+    """The old address of the granted-model page (by model): the organisation's grant on it."""
+    grant = selectors.partner_grant_for_model(user=request.user, model_pk=pk)
+    return redirect("grant_detail", pk=grant.pk)
+
+
+def _granted_model_page(request, grant, *, token: str | None = None):
+    status = selectors.grant_status(grant)
+    artifacts = None
+    if status.live:
+        granted_model_viewed(organisation_id=grant.organisation_id, model_id=grant.model_id)
+        artifacts = paginate(request, selectors.shareable_artifacts_for_partner(
+            user=request.user, model=grant.model))
+    response = render(request, "partners/granted_model.html", {
+        "grant": grant, "model": grant.model, "status": status,
+        "acceptance": grant.terms_acceptance, "artifacts": artifacts,
+        "gateway_url": settings.GATEWAY_URL, "token": token})
+    # A page that may carry a freshly issued token is never cached by anyone.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def grant_detail(request, pk):
+    """The granted-model page: a partner member's own grant, live or not; 404 for anyone else.
+    The gateway address, the token and the documents are offered only while it is live."""
+    grant = selectors.partner_grant_get_for_user(user=request.user, pk=pk)
+    return _granted_model_page(request, grant)
+
+
+@login_required
+@require_POST
+def grant_token_view(request, pk):
+    """Issue or rotate the grant's gateway token: the new token is on this answer only (never
+    stored, never in a redirect or the session); the previous one stops working at once."""
+    grant = selectors.partner_grant_get_for_user(user=request.user, pk=pk)
+    issued = call_service(request, None, lambda: services.grant_issue_token(
+        grant=grant, actor=request.user))
+    if issued is None:
+        return redirect("grant_detail", pk=grant.pk)
+    grant = selectors.partner_grant_get_for_user(user=request.user, pk=pk)
+    return _granted_model_page(request, grant, token=issued[1])
+
+
+@login_required
+def partner_artifact_download(request, pk):
+    """A document the developer shared, for a partner whose grant on its model is live."""
+    artifact = selectors.partner_artifact_get_for_user(user=request.user, pk=pk)
+    try:
+        data = artifact_read(artifact=artifact, actor=request.user)
+    except ApplicationError as exc:  # the stored file is missing, or the storage is down
+        return download_refused(exc)
+    return artifact_response(artifact, data)
 
 
 # --- forms for partners and developers ------------------------------------------------------

@@ -264,8 +264,9 @@ LISTINGS = {
     "grants": Listing("admin", lambda w: "/partners/grants/", _grants, queries=7,
                       setup=_live_grant, fixture="pw"),
     "a granted model's documents": Listing(
-        "partner", lambda w: f"/partners/models/{w.model.pk}/", _shared_artifacts,
-        pattern_rows(r"<li>card-\d+"), queries=10, setup=_live_grant, fixture="pw"),
+        "partner", lambda w: f"/partners/grants/{w.grant.pk}/", _shared_artifacts,
+        pattern_rows(r'<a href="/partners/artifacts/\d+/download/">card-\d+'), queries=9,
+        setup=_live_grant, fixture="pw"),
     "conflicts": Listing("admin", lambda w: "/conflicts/", _conflicts, queries=7),
     "rubrics": Listing("admin", lambda w: "/rubrics/", _rubrics, queries=7),
     "policies": Listing("admin", lambda w: "/policies/", _policies, queries=8),

@@ -258,6 +258,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL",
                              default="Frontier Review Portal <noreply@localhost>")
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
+# Where a trusted partner calls a granted model: the developer's model gateway (the model runs
+# on the developer's infrastructure; the gateway checks the partner's token with
+# /api/v1/introspect/). Shown on the granted-model page; the default is a gateway on this host.
+GATEWAY_URL = env.str("GATEWAY_URL", default="http://127.0.0.1:8080/v1").strip()
+if not GATEWAY_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"GATEWAY_URL={GATEWAY_URL!r} is not an http(s) address")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",

@@ -53,15 +53,18 @@ def test_lists_show_only_what_the_actor_may_see(granted, api, who):
 
 
 @pytest.mark.parametrize("who,expired,code", [
-    ("partner", False, 200), ("partner", True, 404), ("other_partner", False, 404),
+    ("partner", False, 302), ("partner", True, 302), ("other_partner", False, 404),
     ("owner", False, 404), ("outsider", False, 404), ("reviewer", False, 404),
     ("admin", False, 404), ("anonymous", False, 302)])
-def test_the_granted_model_page(granted, api, who, expired, code):
+def test_the_granted_model_address_by_model(granted, api, who, expired, code):
+    """It leads a partner to its grant's page (which says when the grant ended)."""
     if expired:
         end_grant(granted.grant)
     api.as_(actor(granted, who))
-    assert api.get(reverse("granted_model_detail", args=[granted.w.model.pk])
-                   ).status_code == code
+    response = api.get(reverse("granted_model_detail", args=[granted.w.model.pk]))
+    assert response.status_code == code
+    if who == "partner":
+        assert response["Location"] == reverse("grant_detail", args=[granted.grant.pk])
 
 
 def test_the_partner_sees_the_model_through_no_submissions_endpoint(granted, api):
