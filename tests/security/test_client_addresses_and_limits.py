@@ -9,6 +9,7 @@
 """
 
 import json
+import time
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -33,7 +34,7 @@ def _clean_counts():
     cache.clear()
 
 
-def rates(user="1000/min", anon="1000/min"):
+def rates(user="1000/hour", anon="1000/hour"):
     from django.conf import settings
 
     return override_settings(REST_FRAMEWORK={
@@ -96,7 +97,7 @@ def test_a_token_past_its_rate_gets_429_json_and_other_tokens_and_users_do_not(w
     _, mine = api_token_create(user=world.owner, name="ci")
     _, my_other = api_token_create(user=world.owner, name="laptop")
     _, theirs = api_token_create(user=world.colleague, name="ci")
-    with rates(user="3/min"):
+    with rates(user="3/hour"):
         for _ in range(3):
             assert get_with_token(client, mine).status_code == 200
         assert_throttled(get_with_token(client, mine))
@@ -106,8 +107,21 @@ def test_a_token_past_its_rate_gets_429_json_and_other_tokens_and_users_do_not(w
         assert client.get("/api/v1/models/").status_code == 200
 
 
+def test_a_throttled_token_may_call_again_once_its_window_renews(world, client):
+    _, key = api_token_create(user=world.owner, name="ci")
+    with rates(user="2/s"):
+        for _ in range(5):  # two windows hold at most 4 calls
+            response = get_with_token(client, key)
+            if response.status_code == 429:
+                break
+        assert_throttled(response)
+        assert int(response["Retry-After"]) == 1
+        time.sleep(1.05)
+        assert get_with_token(client, key).status_code == 200
+
+
 def test_a_signed_in_user_past_the_rate_gets_429_and_another_user_does_not(world, client):
-    with rates(user="2/min"):
+    with rates(user="2/hour"):
         client.force_login(world.owner)
         for _ in range(2):
             assert client.get("/api/v1/models/").status_code == 200
@@ -136,7 +150,7 @@ def call_open(remote, forwarded=None):
 
 
 def test_anonymous_callers_are_throttled_per_address_and_x_forwarded_for_is_ignored(db):
-    with rates(anon="3/min"), override_settings(TRUSTED_PROXY_COUNT=0):
+    with rates(anon="3/hour"), override_settings(TRUSTED_PROXY_COUNT=0):
         for n in range(3):  # a new spoofed address each time makes no difference
             assert call_open("198.51.100.7", f"203.0.113.{n}").status_code == 200
         assert_throttled(call_open("198.51.100.7", "203.0.113.99"))
@@ -144,7 +158,7 @@ def test_anonymous_callers_are_throttled_per_address_and_x_forwarded_for_is_igno
 
 
 def test_behind_one_trusted_proxy_anonymous_callers_are_throttled_per_forwarded_address(db):
-    with rates(anon="3/min"), override_settings(TRUSTED_PROXY_COUNT=1):
+    with rates(anon="3/hour"), override_settings(TRUSTED_PROXY_COUNT=1):
         for _ in range(3):
             assert call_open(PROXY, "203.0.113.9").status_code == 200
         assert_throttled(call_open(PROXY, "203.0.113.9"))
@@ -153,7 +167,7 @@ def test_behind_one_trusted_proxy_anonymous_callers_are_throttled_per_forwarded_
 
 
 def test_anonymous_calls_to_the_portals_endpoints_are_refused_before_any_throttle(db, client):
-    with rates(anon="1/min"):
+    with rates(anon="1/hour"):
         for _ in range(3):
             response = client.get("/api/v1/models/")
             assert response.status_code in (401, 403)
@@ -161,7 +175,7 @@ def test_anonymous_calls_to_the_portals_endpoints_are_refused_before_any_throttl
 
 
 def test_the_probes_are_never_throttled(db, client):
-    with rates(anon="1/min"):
+    with rates(anon="1/hour"):
         for _ in range(3):
             assert client.get("/healthz").status_code == 200
 

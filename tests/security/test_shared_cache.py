@@ -21,7 +21,7 @@ import django
 django.setup()
 from django.conf import settings
 from django.core.cache import caches
-from rest_framework.throttling import SimpleRateThrottle
+from review_portal.throttles import TokenOrUserRateThrottle
 from allauth.core.internal import ratelimit
 default = settings.CACHES["default"]
 cache = caches["default"]
@@ -29,7 +29,7 @@ print(json.dumps({"backends": sorted({c["BACKEND"] for c in settings.CACHES.valu
                   "location": str(default.get("LOCATION", "")),
                   "class": f"{type(cache).__module__}.{type(cache).__name__}",
                   # the throttles' and allauth's cache is the default one
-                  "users": [SimpleRateThrottle.cache._alias, ratelimit.cache._alias]}))
+                  "users": [TokenOrUserRateThrottle.cache._alias, ratelimit.cache._alias]}))
 """
 
 
