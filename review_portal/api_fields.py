@@ -6,6 +6,7 @@ refuses a naive datetime with a 400 that says what to send. Every serializer and
 takes a datetime uses these: `StrictDateTimeField` directly, `ModelSerializer` for model fields
 (its field mapping), `IsoDateTimeFilter` for query filters."""
 
+import copy
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters import filters as django_filters
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import ISO_8601, relations, serializers
 from rest_framework import fields as drf_fields
 from rest_framework.settings import api_settings
@@ -67,6 +69,19 @@ class ModelSerializer(serializers.ModelSerializer):
         models.DateTimeField: StrictDateTimeField,
     }
 
+    # get_fields() builds every model field from the model's metadata (DRF's build_field,
+    # uniqueness rules, extra kwargs) for each serializer instance, so once per request. It
+    # depends on the class alone (Meta and declared fields), so it is built once per class
+    # and each instance gets a deep copy, as DRF itself does with declared fields.
+    _fields_by_class: dict = {}
+
+    def get_fields(self):
+        cls = type(self)
+        prototype = ModelSerializer._fields_by_class.get(cls)
+        if prototype is None:
+            prototype = ModelSerializer._fields_by_class[cls] = super().get_fields()
+        return copy.deepcopy(prototype)
+
     def _representation_plan(self) -> list[tuple]:
         plan = self.__dict__.get("_plan")
         if plan is not None:
@@ -103,7 +118,7 @@ class ModelSerializer(serializers.ModelSerializer):
         if isinstance(instance, Mapping):  # DRF reads dictionaries by key
             return super().to_representation(instance)
         ret = {}
-        utc = None  # whether the current zone is UTC, once a datetime asks
+        utc = self.__dict__.get("_utc")  # whether the current zone is UTC, once per list
         for kind, name, field, attr, as_is in self._representation_plan():
             if kind == _GENERIC:  # DRF's Serializer.to_representation, for this field
                 try:
@@ -117,7 +132,7 @@ class ModelSerializer(serializers.ModelSerializer):
             value = getattr(instance, attr)
             if kind == _DATETIME and type(value) is datetime and value.tzinfo is UTC:
                 if utc is None:
-                    utc = _current_zone_is_utc()
+                    utc = self.__dict__["_utc"] = _current_zone_is_utc()
                 if utc:
                     text = value.isoformat()
                     ret[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -175,3 +190,19 @@ class StrictIsoDateTimeField(IsoDateTimeField):
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = StrictIsoDateTimeField
+
+
+# Query parameters that page or format a list, never filter it.
+_NOT_FILTERS = frozenset({"cursor", "page", "page_size", "format"})
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which builds the FilterSet (a form bound to the query string,
+    every filter's field validated) on every call. A call whose query string holds no filter
+    (the first page of a list, the next pages by cursor) gets the list as it is without that
+    work: with no filter given, the FilterSet leaves the queryset unchanged anyway."""
+
+    def filter_queryset(self, request, queryset, view):
+        if not set(request.query_params) - _NOT_FILTERS:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
