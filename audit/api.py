@@ -1,16 +1,16 @@
-from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import mixins, permissions, serializers, viewsets
+from django.db.models import F
+from rest_framework import mixins, permissions, viewsets
 
 from accounts.policy import is_program_admin
 from audit.models import AuditEvent
 from audit.selectors import AuditEventFilter
-from review_portal.api_fields import ModelSerializer
+from review_portal.api_fields import AnnotatedCharField, FilterBackend, ModelSerializer
 from review_portal.api_pagination import CursorListMixin
 
 
 class AuditEventSerializer(ModelSerializer):
-    organisation = serializers.CharField(source="organisation.name", default=None,
-                                         allow_null=True)
+    organisation = AnnotatedCharField(source="organisation.name", default=None,
+                                      allow_null=True, annotation="list_organisation_name")
 
     class Meta:
         model = AuditEvent
@@ -30,12 +30,12 @@ class AuditEventViewSet(CursorListMixin, mixins.ListModelMixin, viewsets.Generic
 
     serializer_class = AuditEventSerializer
     permission_classes = [permissions.IsAuthenticated, IsProgramAdmin]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = AuditEventFilter
 
     def get_queryset(self):
-        # What the list shows: the event's columns, its organisation's name (not the chain's
-        # hashes, not the actor's row).
-        return AuditEvent.objects.select_related("organisation").only(*(
-            f for f in AuditEventSerializer.Meta.fields if f != "organisation"),
-            "organisation__name")
+        # What the list shows: the event's columns and, read in SQL, its organisation's name
+        # (not the chain's hashes, not the actor's or the organisation's row).
+        columns = [f for f in AuditEventSerializer.Meta.fields if f != "organisation"]
+        return AuditEvent.objects.only(*columns).annotate(
+            list_organisation_name=F("organisation__name"))
