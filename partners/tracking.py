@@ -8,6 +8,7 @@ lists are pages of a date range (default the coming 90 days), feeds cover a hori
 
 import base64
 import binascii
+import gzip
 import hashlib
 import json
 import secrets
@@ -583,15 +584,18 @@ def calendar_version(*, user) -> tuple[str, datetime]:
 FEED_CACHE_SECONDS = 24 * 3600
 
 
-def calendar_body(*, user, token: str, etag: str) -> str:
-    """The rendered feed of this version (ETag) of this feed URL: from the cache when a client
-    already fetched it, else rendered and kept for a day. The key holds the token's hash (a
-    random, per-URL value) and the ETag, so a change to anything the feed shows (or a new day)
-    is a new key, and a revoked URL never reaches this function."""
-    key = f"calendar-feed:{CalendarFeed.hash_token(token)}:{etag.strip(chr(34))}"
+def calendar_body(*, user, token: str, etag: str) -> bytes:
+    """The rendered feed of this version (ETag) of this feed URL, gzip-compressed: from the
+    cache when a client already fetched it, else rendered, compressed and kept for a day. The
+    key holds the token's hash (a random, per-URL value) and the ETag, so a change to anything
+    the feed shows (or a new day) is a new key, and a revoked URL never reaches this function.
+    Kept compressed: a year of windows is megabytes of text and a tenth of that in gzip, which
+    is what calendar apps ask for; the view unpacks it for a client that does not."""
+    key = f"calendar-feed-gz:{CalendarFeed.hash_token(token)}:{etag.strip(chr(34))}"
     body = cache.get(key)
     if body is None:
-        body = calendar_render(windows_for_calendar(user=user))
+        text = calendar_render(windows_for_calendar(user=user))
+        body = gzip.compress(text.encode(), compresslevel=6, mtime=0)
         cache.set(key, body, FEED_CACHE_SECONDS)
     return body
 

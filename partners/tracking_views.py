@@ -1,6 +1,8 @@
 """Pages for window tracking and the iCalendar feed. They parse, call partners/tracking.py and
 render; the rules (who sees what, the states) live there."""
 
+import gzip
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -98,6 +100,19 @@ def calendar_feed_revoke(request):
     return redirect("profile")
 
 
+def accepts_gzip(request) -> bool:
+    """Whether Accept-Encoding admits gzip (not "gzip;q=0")."""
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        name, _, params = part.partition(";")
+        if name.strip().lower() == "gzip":
+            q = params.strip().lower().removeprefix("q=")
+            try:
+                return not params.strip() or float(q) > 0
+            except ValueError:
+                return True
+    return False
+
+
 @require_GET
 def calendar_feed(request, token):
     """The feed itself: no session, the secret token is the credential. 404 when revoked or
@@ -114,15 +129,24 @@ def calendar_feed(request, token):
     the aggregates and a cache read, not a render."""
     user = tracking.calendar_feed_user(token=token)
     etag, last_modified = tracking.calendar_version(user=user)
+    packed = accepts_gzip(request)
     headers = HttpResponse(content_type="text/calendar; charset=utf-8")
-    headers["ETag"] = etag
+    # Two representations of one version: the gzip one's validator is weak (RFC 9110 8.8.3);
+    # If-None-Match compares weakly, so either validator still earns a 304.
+    headers["ETag"] = f"W/{etag}" if packed else etag
     headers["Last-Modified"] = http_date(last_modified.timestamp())
     patch_cache_control(headers, private=True, no_cache=True, max_age=0)
-    answer = get_conditional_response(request, etag=etag,
+    patch_vary_headers(headers, ("Accept-Encoding",))
+    answer = get_conditional_response(request, etag=headers["ETag"],
                                       last_modified=int(last_modified.timestamp()),
                                       response=headers)
     if answer is not headers:
         return answer  # 304 Not Modified (or 412 for a failed If-Match)
-    headers.content = tracking.calendar_body(user=user, token=token, etag=etag)
+    body = tracking.calendar_body(user=user, token=token, etag=etag)
+    if packed:
+        headers["Content-Encoding"] = "gzip"
+        headers.content = body
+    else:
+        headers.content = gzip.decompress(body)
     headers["Content-Disposition"] = 'inline; filename="access-windows.ics"'
     return headers

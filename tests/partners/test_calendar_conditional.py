@@ -2,6 +2,7 @@
 an ETag and a Last-Modified computed without rendering, 304 while nothing shown has changed,
 and the token's rules (revoked or unknown: 404) before any 304."""
 
+import gzip
 import re
 from datetime import timedelta
 
@@ -180,3 +181,22 @@ def test_a_second_client_of_the_same_version_gets_the_kept_body_without_a_render
     assert third["ETag"] != first["ETag"] and third.content != first.content
     other = feed_for(client, pw.w.colleague)  # same windows, another URL: its own entry
     assert uids(client.get(other).content.decode()) == uids(third.content.decode())
+
+
+def test_a_calendar_app_that_accepts_gzip_gets_the_feed_compressed_with_its_own_etag(tracked,
+                                                                                     client):
+    url = feed_for(client, tracked.w.owner)
+    plain = client.get(url)
+    packed = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 3
+    assert "Accept-Encoding" in plain["Vary"] and "Accept-Encoding" in packed["Vary"]
+    # Two representations, two validators (RFC 9110 8.8.3): the compressed one is weak.
+    assert packed["ETag"] == f"W/{plain['ETag']}"
+    again = client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"])
+    assert again.status_code == 304 and again["ETag"] == packed["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 304
+    # The kept body is the compressed one: a client without gzip gets the same text again.
+    assert client.get(url).content == plain.content
