@@ -9,7 +9,7 @@ that removes permissions has not run (fail closed).
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -236,6 +236,23 @@ def member_emails(*, organisation_id: int) -> list[str]:
 
 def vetted_partner_organisations() -> QuerySet[Organisation]:
     return Organisation.objects.filter(partner_profile__status=PartnerProfile.Status.VETTED)
+
+
+def requestable_models(user) -> QuerySet[FrontierModel]:
+    """The models a partner member may ask early access to, for the request form's picker: the
+    determination in force is "covered" and the planned public release is still ahead (a
+    partner window ends by it). The service checks the same again when the request is filed."""
+    from submissions.models import Determination, ReviewRequest
+
+    if not policy.is_partner(user):
+        return FrontierModel.objects.none()
+    in_force = (Determination.objects.filter(request__model=OuterRef("pk"),
+                                             request__status=ReviewRequest.Status.DETERMINED)
+                .order_by("-decided_at", "-id").values("outcome")[:1])
+    return (FrontierModel.objects.annotate(outcome_in_force=Subquery(in_force))
+            .filter(outcome_in_force=Determination.Outcome.COVERED,
+                    planned_public_release_at__gt=timezone.now())
+            .select_related("organisation").order_by("name", "version", "id"))
 
 
 def requestable_model_get(*, user, pk) -> FrontierModel:

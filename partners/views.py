@@ -21,6 +21,7 @@ from review_portal.pagination import paginate
 from submissions.api import artifact_response
 from submissions.artifact_services import artifact_read, artifact_set_shareable
 from submissions.forms import LocalDateTimeInput, ZonedForm
+from submissions.models import FrontierModel
 from submissions.selectors import artifact_get_for_user, model_get_for_user
 
 
@@ -191,14 +192,28 @@ class ApplyForm(forms.Form):
     justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ModelChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj} ({obj.organisation.name})"
+
+
 class WindowRequestForm(ZonedForm):
-    model = forms.IntegerField(label="Model number", min_value=1,
-                               help_text="The number the developer gave you.")
+    model = ModelChoice(
+        queryset=FrontierModel.objects.none(), label="Model",
+        empty_label="Choose a model",
+        help_text="Covered models whose public release is still ahead.",
+        error_messages={"invalid_choice": "Choose one of the models listed: early access is "
+                        "for covered models before their public release."})
     starts_at = forms.DateTimeField(label="Access starts", widget=LocalDateTimeInput())
     ends_at = forms.DateTimeField(label="Access ends", widget=LocalDateTimeInput())
     justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     zoned_fields = ("starts_at", "ends_at")
     field_order = ["model", "starts_at", "ends_at", "timezone", "justification"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "model" in self.fields:
+            self.fields["model"].queryset = selectors.requestable_models(user)
 
 
 class InviteForm(WindowRequestForm):
@@ -233,12 +248,13 @@ def partner_apply_view(request):
 
 @login_required
 def access_request_create_view(request):
-    form = WindowRequestForm(request.POST or None)
+    form = WindowRequestForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        model = selectors.requestable_model_get(user=request.user, pk=d["model"])
+        # The picker offers the requestable models only; the service checks the rules again
+        # (covered, vetted, the window) and its refusal lands on the form.
         created = call_service(request, form, lambda: services.access_request_create(
-            actor=request.user, model=model, starts_at=d["starts_at"], ends_at=d["ends_at"],
+            actor=request.user, model=d["model"], starts_at=d["starts_at"], ends_at=d["ends_at"],
             justification=d["justification"]))
         if created:
             messages.success(request, "Requested. The developer and the agency both approve.")

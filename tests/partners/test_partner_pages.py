@@ -64,12 +64,48 @@ def test_a_partner_requests_a_valid_window_from_the_page(client, pw):
     assert not access_request.invited
 
 
-def test_an_uncovered_or_unknown_model_answers_404_to_a_partner(client, pw):
+@pytest.mark.parametrize("which", ["uncovered", "unknown", "not a number"])
+def test_a_wrong_model_is_a_form_error_that_keeps_every_typed_value(client, pw, which):
     client.force_login(pw.w.partner)
-    for model_pk in (pw.w.other_model.pk, 999_999):
-        response = client.post("/partners/requests/new/", _window(
-            pw.start, pw.end, model=model_pk))
-        assert response.status_code == 404
+    model = {"uncovered": pw.w.other_model.pk, "unknown": 999_999, "not a number": "x"}[which]
+    data = _window(pw.start, pw.end, model=model, timezone="America/Chicago",
+                   justification="We protect the patients of three counties.")
+    response = client.post("/partners/requests/new/", data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Choose one of the models listed" in html
+    assert "We protect the patients of three counties." in html
+    assert f'value="{data["starts_at"]}"' in html and f'value="{data["ends_at"]}"' in html
+    assert '<option value="America/Chicago" selected>' in html
+    assert not AccessRequest.objects.exists()
+
+
+def test_the_request_page_offers_a_picker_of_the_covered_models(client, pw):
+    client.force_login(pw.w.partner)
+    html = client.get("/partners/requests/new/").content.decode()
+    assert '<select name="model"' in html
+    assert f'<option value="{pw.w.model.pk}">{pw.w.model}' in html
+    assert f'<option value="{pw.w.other_model.pk}"' not in html
+    assert "Model number" not in html
+
+
+def test_a_model_past_its_public_release_is_not_offered(client, pw):
+    from submissions.models import FrontierModel
+
+    FrontierModel.objects.filter(pk=pw.w.model.pk).update(
+        planned_public_release_at=pw.start - timedelta(days=100))
+    client.force_login(pw.w.partner)
+    html = client.get("/partners/requests/new/").content.decode()
+    assert f'<option value="{pw.w.model.pk}"' not in html
+
+
+def test_the_service_refuses_an_uncovered_model_whatever_the_form_offered(pw):
+    from partners import services
+    from review_portal.errors import ApplicationError
+
+    with pytest.raises(ApplicationError, match="covered"):
+        services.access_request_create(actor=pw.w.partner, model=pw.w.other_model,
+                                       starts_at=pw.start, ends_at=pw.end, justification="x")
     assert not AccessRequest.objects.exists()
 
 
