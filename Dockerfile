@@ -1,6 +1,14 @@
 # One image for every process of the production shape: the web app (gunicorn), the two Celery
 # workers (`evaluations` and `default` queues), beat and the one-shot migrations. docker-compose.yml
 # picks the command; a worker on another host runs the same image with the same environment.
+
+# The front-end assets (the U.S. Web Design System, served by whitenoise): the versions and
+# integrity hashes in package-lock.json, no install scripts, no test-only packages (axe-core).
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --omit=dev --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -27,6 +35,8 @@ RUN pip install --require-hashes --no-deps -r requirements.lock \
     && chown -R portal:portal /var/lib/portal
 
 COPY . .
+# Only the compiled assets the settings serve (STATICFILES_DIRS: node_modules/@uswds/uswds/dist).
+COPY --from=assets /assets/node_modules/@uswds/uswds/dist /app/node_modules/@uswds/uswds/dist
 # collectstatic needs settings but no real secrets or services; the files belong to root and
 # are only read at run time.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.db \

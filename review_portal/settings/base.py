@@ -186,7 +186,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The U.S. Web Design System's compiled assets (@uswds/uswds, installed from package-lock.json
+# by scripts/bootstrap.sh and by the Dockerfile's asset stage), served by whitenoise as
+# static/uswds/{css,fonts,img,js}/: no CDN. The four folders keep the CSS's relative font and
+# image references valid, so the manifest storage can hash them; the package's Sass sources are
+# not served.
+USWDS_DIST = BASE_DIR / "node_modules/@uswds/uswds/dist"
+STATICFILES_DIRS = [BASE_DIR / "static"] + [
+    (f"uswds/{folder}", USWDS_DIST / folder) for folder in ("css", "fonts", "img", "js")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
