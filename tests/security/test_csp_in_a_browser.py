@@ -106,7 +106,8 @@ class Visitor:
 
     def nav_links(self) -> list[str]:
         self.visit("/profile/")
-        hrefs = self.page.eval_on_selector_all("header.top a", "els => els.map(e => e.pathname)")
+        hrefs = self.page.eval_on_selector_all("header.usa-header a",
+                                               "els => els.map(e => e.pathname)")
         return sorted(set(hrefs))
 
 
