@@ -48,6 +48,12 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """The cast, created in the database (the `world` fixture; a module-scoped browser test
+    calls it once with the database unblocked)."""
     acme = OrganisationFactory(name="Acme AI", kind=K.AI_DEVELOPER)
     other_org = OrganisationFactory(name="Other AI", kind=K.AI_DEVELOPER)
     agency = OrganisationFactory(name="Agency", kind=K.AGENCY)
