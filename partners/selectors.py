@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Organisation, User
-from partners.models import AccessGrant, AccessRequest, PartnerProfile, TermsVersion
+from partners.models import (
+    AccessGrant,
+    AccessRequest,
+    PartnerProfile,
+    TermsAcceptance,
+    TermsVersion,
+)
 from submissions.models import (
     AccessWindow,
     Artifact,
@@ -267,3 +273,62 @@ def requestable_model_get(*, user, pk) -> FrontierModel:
             model=model):
         raise Http404
     return model
+
+
+# --- status at a glance (the home page): one selector per item, each for its own role --------
+
+ENDING_SOON = timedelta(days=7)
+
+
+def partner_requests_to_approve(user) -> QuerySet[AccessRequest]:
+    """Pending access requests on a developer's models that wait for the developer's approval
+    and that this developer may give (not their own invitation)."""
+    if not policy.is_developer(user):
+        return AccessRequest.objects.none()
+    return (AccessRequest.objects.filter(model__organisation_id=policy.organisation_id_of(user),
+                                         status=AccessRequest.Status.PENDING,
+                                         developer_approved_by__isnull=True)
+            .exclude(requested_by=user).select_related("model", "organisation")
+            .order_by("created_at", "id"))
+
+
+def live_grants(user) -> QuerySet[AccessGrant]:
+    """The partner organisation's live grants, the soonest to end first."""
+    return partner_grants_of(user).filter(policy.live_grant_q()).order_by("ends_at", "id")
+
+
+def ending_grants(user) -> QuerySet[AccessGrant]:
+    """Live grants of the partner organisation that end within ENDING_SOON (7 days)."""
+    return live_grants(user).filter(ends_at__lte=timezone.now() + ENDING_SOON)
+
+
+def terms_to_accept(user) -> QuerySet[AccessRequest]:
+    """The partner organisation's open requests (pending or approved) whose model's current
+    terms it has not accepted: access needs them accepted by a named member."""
+    if not policy.is_partner(user):
+        return AccessRequest.objects.none()
+    organisation_id = policy.organisation_id_of(user)
+    current = (TermsVersion.objects.filter(model=OuterRef("model_id")).order_by("-version")
+               .values("pk")[:1])
+    accepted = TermsAcceptance.objects.filter(terms_id=OuterRef("current_terms"),
+                                              organisation_id=organisation_id)
+    return (AccessRequest.objects.filter(organisation_id=organisation_id, status__in=[
+        AccessRequest.Status.PENDING, AccessRequest.Status.APPROVED])
+        .annotate(current_terms=Subquery(current)).filter(current_terms__isnull=False)
+        .exclude(Exists(accepted)).select_related("model").order_by("created_at", "id"))
+
+
+def vetting_queue(user) -> QuerySet[PartnerProfile]:
+    """Partner organisations that applied and wait for a program admin's vetting."""
+    if not policy.is_program_admin(user):
+        return PartnerProfile.objects.none()
+    return (PartnerProfile.objects.filter(status=PartnerProfile.Status.APPLIED)
+            .select_related("organisation").order_by("created_at", "id"))
+
+
+def own_partner_profile(user) -> PartnerProfile | None:
+    """A partner member's own organisation's profile (None before it applied, or for anyone
+    else)."""
+    if not policy.is_partner(user):
+        return None
+    return PartnerProfile.objects.filter(organisation_id=policy.organisation_id_of(user)).first()

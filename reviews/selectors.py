@@ -239,3 +239,15 @@ def developer_feedback(*, review_request: ReviewRequest) -> list[Feedback]:
 
 def feedback_get_for_user(*, user, pk) -> list[Feedback]:
     return developer_feedback(review_request=request_get_for_user(user=user, pk=pk))
+
+
+def reviews_due(user) -> QuerySet[ReviewRequest]:
+    """Requests in review, assigned to the reviewer, that have no submitted review of theirs:
+    each assigned reviewer scores the model independently (the home page's "reviews due")."""
+    if not policy.is_agency_reviewer(user):
+        return ReviewRequest.objects.none()
+    submitted = Review.objects.filter(request=OuterRef("pk"), reviewer=user,
+                                      status=Review.Status.SUBMITTED)
+    assigned = ReviewerAssignment.objects.filter(reviewer=user).values("request_id")
+    return (ReviewRequest.objects.filter(pk__in=assigned, status=ReviewRequest.Status.IN_REVIEW)
+            .exclude(Exists(submitted)).select_related("model").order_by("created_at", "id"))

@@ -15,6 +15,7 @@ from submissions.models import (
     FrontierModelGroupObjectPermission,
     FrontierModelUserObjectPermission,
     Message,
+    ReviewerAssignment,
     ReviewRequest,
     ReviewRequestGroupObjectPermission,
     ReviewRequestUserObjectPermission,
@@ -216,3 +217,76 @@ def windows_visible_to(user) -> QuerySet[AccessWindow]:
 
 def window_get_for_user(*, user, pk) -> AccessWindow:
     return get_object_or_404(windows_visible_to(user), pk=pk)
+
+
+# --- status at a glance (the home page): one selector per item, each for its own role --------
+
+def questions_to_answer(user) -> QuerySet[ReviewRequest]:
+    """A developer's requests where a reviewer asked for information: the developer answers."""
+    if not policy.is_developer(user):
+        return ReviewRequest.objects.none()
+    return (ReviewRequest.objects.filter(model__organisation_id=policy.organisation_id_of(user),
+                                         status=ReviewRequest.Status.INFORMATION_REQUESTED)
+            .select_related("model").order_by("status_changed_at", "id"))
+
+
+def windows_to_schedule(user) -> QuerySet[FrontierModel]:
+    """A developer's models determined covered (the determination in force) with no scheduled
+    government window, while one can still end before the planned release to partners."""
+    from django.utils import timezone
+
+    if not policy.is_developer(user):
+        return FrontierModel.objects.none()
+    in_force = (Determination.objects.filter(request__model=OuterRef("pk"),
+                                             request__status=ReviewRequest.Status.DETERMINED)
+                .order_by("-decided_at", "-id").values("outcome")[:1])
+    scheduled = AccessWindow.objects.filter(model=OuterRef("pk"),
+                                            kind=AccessWindow.Kind.GOVERNMENT,
+                                            status=AccessWindow.Status.SCHEDULED)
+    return (FrontierModel.objects.filter(organisation_id=policy.organisation_id_of(user),
+                                         planned_partner_release_at__gt=timezone.now())
+            .annotate(outcome_in_force=Subquery(in_force))
+            .filter(outcome_in_force=Determination.Outcome.COVERED)
+            .exclude(Exists(scheduled)).order_by("planned_partner_release_at", "id"))
+
+
+def _open_assignments(user):
+    from submissions.workflow import OPEN_STATES
+
+    return (ReviewerAssignment.objects.filter(reviewer=user, request__status__in=OPEN_STATES)
+            .exclude(request__status=ReviewRequest.Status.DRAFT))
+
+
+def assigned_requests(user) -> QuerySet[ReviewRequest]:
+    """The open requests a reviewer is assigned to."""
+    if not policy.is_agency_reviewer(user):
+        return ReviewRequest.objects.none()
+    return (ReviewRequest.objects.filter(pk__in=_open_assignments(user).values("request_id"))
+            .select_related("model").order_by("created_at", "id"))
+
+
+def lead_duties(user) -> QuerySet[ReviewRequest]:
+    """Requests in review that the reviewer leads: the lead records the determination."""
+    if not policy.is_agency_reviewer(user):
+        return ReviewRequest.objects.none()
+    led = ReviewerAssignment.objects.filter(reviewer=user, is_lead=True,
+                                            request__status=ReviewRequest.Status.IN_REVIEW)
+    return (ReviewRequest.objects.filter(pk__in=led.values("request_id"))
+            .select_related("model").order_by("created_at", "id"))
+
+
+def unassigned_requests(user) -> QuerySet[ReviewRequest]:
+    """Submitted requests no reviewer is assigned to yet: the program admin assigns."""
+    if not policy.is_program_admin(user):
+        return ReviewRequest.objects.none()
+    assigned = ReviewerAssignment.objects.filter(request=OuterRef("pk"))
+    return (ReviewRequest.objects.filter(status=ReviewRequest.Status.SUBMITTED)
+            .exclude(Exists(assigned)).select_related("model").order_by("submitted_at", "id"))
+
+
+def flagged_windows(user) -> QuerySet[AccessWindow]:
+    """Scheduled windows a release-date change (or a lower cap) flagged for the program admins."""
+    if not policy.is_program_admin(user):
+        return AccessWindow.objects.none()
+    return (AccessWindow.objects.filter(status=AccessWindow.Status.SCHEDULED)
+            .exclude(flag_reason="").select_related("model").order_by("starts_at", "id"))

@@ -35,11 +35,13 @@ from submissions.workflow import AGENCY, DEVELOPER, allowed_actions
 
 @login_required
 def home(request):
-    if policy.is_developer(request.user):
-        return redirect("model_list")
-    if policy.is_government(request.user):
-        return redirect("request_list")
-    return render(request, "submissions/home.html")
+    """Each role's status at a glance: what needs their action, with links to it."""
+    from partners.selectors import own_partner_profile
+    from review_portal.glance import home_glances
+
+    return render(request, "submissions/home.html", {
+        "glances": home_glances(request.user),
+        "partner_profile": own_partner_profile(request.user)})
 
 
 # --- models ---------------------------------------------------------------------------------

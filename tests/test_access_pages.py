@@ -67,11 +67,9 @@ SEE_ASSIGNED = table(owner=200, colleague=200, outsider=404, reviewer=200, revie
 # --- home and lists -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("actor,expected", table(
-    owner=("redirect", "/models/"), colleague=("redirect", "/models/"),
-    outsider=("redirect", "/models/"), reviewer=("redirect", "/requests/"),
-    reviewer2=("redirect", "/requests/"), admin=("redirect", "/requests/"), partner=200,
+    owner=200, colleague=200, outsider=200, reviewer=200, reviewer2=200, admin=200, partner=200,
     anonymous=LOGIN))
-def test_home_sends_each_role_to_its_daily_work(client, world, actor, expected):
+def test_home_shows_each_role_its_status_at_a_glance(client, world, actor, expected):
     as_(client, world, actor)
     check(client.get("/"), expected)
 

@@ -86,13 +86,14 @@ def test_a_reviewer_with_a_device_is_sent_to_the_second_factor_stage(world, clie
     assert client.get("/requests/")["Location"].startswith("/accounts/login/")
 
 
-def test_a_reviewer_reaches_the_requests_after_a_correct_code(world, client):
+def test_a_reviewer_reaches_their_home_after_a_correct_code(world, client):
     login(client, "reviewer")
     response = client.post("/accounts/2fa/authenticate/", {"code": current_code(world.reviewer)},
                            follow=True)
     assert logged_in_user_id(client) == str(world.reviewer.pk)
-    assert response.redirect_chain[-1][0] == "/requests/"
+    assert response.redirect_chain[-1][0] == "/"
     assert response.status_code == 200
+    assert 'id="glance-assigned"' in response.content.decode()
 
 
 def test_a_wrong_code_does_not_log_in(world, client):
