@@ -98,7 +98,7 @@ def test_a_reviewer_registers_a_passkey_and_signs_in_with_it(world, server, page
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/accounts/login/")
     page.get_by_role("button", name="Sign in with a passkey").click()
-    page.wait_for_url(f"{base}/requests/")  # a reviewer's home
+    page.wait_for_url(f"{base}/")  # a reviewer's home: status at a glance
     page.goto(f"{base}{confidential}")
     assert page.url == f"{base}{confidential}"
     expect(page.get_by_role("heading", level=1)).to_contain_text("Atlas")
