@@ -31,9 +31,9 @@ ROLE_ITEMS = {
 def glances(html: str) -> dict[str, tuple[int | None, list[str]]]:
     """{item key: (count, hrefs inside the item)} as the page shows them."""
     found = {}
-    for part in html.split('<li class="usa-card" id="glance-')[1:]:
+    for part in re.split(r'<li class="usa-card[^"]*" id="glance-', html)[1:]:
         key, body = part.split('"', 1)
-        body = body.split('<li class="usa-card"', 1)[0]
+        body = body.split('<li class="usa-card', 1)[0]
         number = re.search(r'<span class="glance-number">(\d+)</span>', body)
         found[key] = (int(number.group(1)) if number else None,
                       re.findall(r'href="([^"]+)"', body))

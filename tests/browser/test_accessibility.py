@@ -33,7 +33,7 @@ PHONE = {"width": 390, "height": 844}
 # pages_listed_here keeps this honest) and the main detail pages. Names are URL names, or
 # detail pages resolved from the module's data.
 PAGES = {
-    "developer": ["model_list", "request_list", "window_tracking", "window_list",
+    "developer": ["home", "model_list", "request_list", "window_tracking", "window_list",
                   "access_request_list", "inbox", "profile", "notification_preferences",
                   "model_detail", "request_detail", "access_request_detail"],
     "reviewer": ["home", "request_list", "conflict_list", "policy_list", "rubric_list",
