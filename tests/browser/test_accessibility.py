@@ -40,7 +40,7 @@ PAGES = {
                  "suite_list", "access_request_list", "inbox", "profile", "request_detail",
                  "run_detail", "policy_detail", "rubric_detail", "review_edit"],
     "partner": ["home", "partner_list", "access_request_list", "inbox", "profile",
-                "grant_list", "granted_model_detail", "access_request_detail"],
+                "grant_list", "grant_detail", "granted_model_detail", "access_request_detail"],
     "admin": ["home", "request_list", "model_list", "conflict_list", "policy_list",
               "rubric_list", "suite_list", "window_tracking", "window_list", "partner_list",
               "access_request_list", "audit_list", "queue_health", "inbox", "profile",
@@ -63,54 +63,61 @@ def _cases():
 def site(module_database, django_db_blocker, tmp_path_factory):
     """The cast (tests/conftest.py's world) with a covered model, a run, a live partner grant;
     the portal under gunicorn on it."""
-    with django_db_blocker.unblock():
-        w = build_world()
-        bring_to(w, "determined")
-        version = create_suite(w)
-        run = EvaluationRun.objects.create(
-            request=w.request, suite_version=version, started_by=w.reviewer,
-            status=EvaluationRun.Status.SUCCEEDED, suite_hash=version.content_hash,
-            inspect_version=engine.INSPECT_VERSION, model_identity="portalsim/atlas-sim",
-            samples_total=2, samples_done=2, finished_at=timezone.now(),
-            metrics={"overall": {"accuracy": 0.5, "stderr": 0.5, "n": 2}})
-        from partners import services as partner_services
-        from submissions.window_services import window_schedule
-
-        now = timezone.now()
-        vetted_partner(w.admin, w.partner)
-        window_schedule(model=w.model, actor=w.owner, starts_at=now + timedelta(days=1),
-                        ends_at=now + timedelta(days=11))
-        terms = partner_services.terms_set(model=w.model, actor=w.owner,
-                                           text="Use it for defence only.")
-        pw = SimpleNamespace(w=w, terms=terms, start=now + timedelta(days=12),
-                             end=now + timedelta(days=40))
-        grant = make_live_grant(pw)
-        rubric = RubricVersion.objects.first()
-        details = {
-            "model_detail": reverse("model_detail", args=[w.model.pk]),
-            "request_detail": reverse("request_detail", args=[w.request.pk]),
-            "run_detail": reverse("run_detail", args=[run.pk]),
-            "policy_detail": reverse("policy_detail", args=[w.policy.pk]),
-            "rubric_detail": reverse("rubric_detail", args=[rubric.pk]),
-            "review_edit": reverse("review_edit", args=[w.request.pk]),
-            "granted_model_detail": reverse("granted_model_detail", args=[w.model.pk]),
-            "access_request_detail": reverse("access_request_detail",
-                                             args=[grant.request_id]),
-        }
-        users = {"developer": w.owner, "reviewer": w.reviewer, "partner": w.partner,
-                 "admin": w.admin, "anonymous": None}
-        portal = PortalServer({"DATABASE_URL": database_url()},
-                              log=tmp_path_factory.mktemp("gunicorn") / "gunicorn.log")
-        portal.start()
-        cookies = {role: session_cookie(user, portal.base) for role, user in users.items()
-                   if user is not None}
+    portal = PortalServer({"DATABASE_URL": database_url()},
+                          log=tmp_path_factory.mktemp("gunicorn") / "gunicorn.log")
     try:
-        yield SimpleNamespace(server=portal, details=details, cookies=cookies)
+        with django_db_blocker.unblock():
+            built = _build_site(portal)
+        yield built
     finally:
         portal.stop()
         with django_db_blocker.unblock():
+            # What a transactional test leaves: nothing (also after a failed setup).
             call_command("flush", interactive=False, verbosity=0)
         print(f"\nBrowser screenshots: {screenshots_dir()}")
+
+
+def _build_site(portal) -> SimpleNamespace:
+    from partners import services as partner_services
+    from submissions.window_services import window_schedule
+
+    w = build_world()
+    bring_to(w, "determined")
+    version = create_suite(w)
+    run = EvaluationRun.objects.create(
+        request=w.request, suite_version=version, started_by=w.reviewer,
+        status=EvaluationRun.Status.SUCCEEDED, suite_hash=version.content_hash,
+        inspect_version=engine.INSPECT_VERSION, model_identity="portalsim/atlas-sim",
+        samples_total=2, samples_done=2, finished_at=timezone.now(),
+        metrics={"overall": {"accuracy": 0.5, "stderr": 0.5, "n": 2}})
+    now = timezone.now()
+    vetted_partner(w.admin, w.partner)
+    window_schedule(model=w.model, actor=w.owner, starts_at=now + timedelta(days=1),
+                    ends_at=now + timedelta(days=11))
+    terms = partner_services.terms_set(model=w.model, actor=w.owner,
+                                       text="Use it for defence only.")
+    pw = SimpleNamespace(w=w, terms=terms, start=now + timedelta(days=12),
+                         end=now + timedelta(days=40))
+    grant = make_live_grant(pw)
+    rubric = RubricVersion.objects.first()
+    details = {
+        "model_detail": reverse("model_detail", args=[w.model.pk]),
+        "request_detail": reverse("request_detail", args=[w.request.pk]),
+        "run_detail": reverse("run_detail", args=[run.pk]),
+        "policy_detail": reverse("policy_detail", args=[w.policy.pk]),
+        "rubric_detail": reverse("rubric_detail", args=[rubric.pk]),
+        "review_edit": reverse("review_edit", args=[w.request.pk]),
+        "granted_model_detail": reverse("granted_model_detail", args=[w.model.pk]),
+        "grant_detail": reverse("grant_detail", args=[grant.pk]),
+        "access_request_detail": reverse("access_request_detail",
+                                         args=[grant.request_id]),
+    }
+    users = {"developer": w.owner, "reviewer": w.reviewer, "partner": w.partner,
+             "admin": w.admin, "anonymous": None}
+    portal.start()
+    cookies = {role: session_cookie(user, portal.base) for role, user in users.items()
+               if user is not None}
+    return SimpleNamespace(server=portal, details=details, cookies=cookies)
 
 
 @pytest.fixture(scope="module")
