@@ -117,7 +117,7 @@ def _build_site(portal) -> SimpleNamespace:
     portal.start()
     cookies = {role: session_cookie(user, portal.base) for role, user in users.items()
                if user is not None}
-    return SimpleNamespace(server=portal, details=details, cookies=cookies)
+    return SimpleNamespace(server=portal, details=details, cookies=cookies, users=users)
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +135,15 @@ def chromium():
             browser.close()
 
 
+def new_tab(chromium, device: str, cookie: dict | None):
+    context = chromium.new_context(
+        viewport=PHONE if device == "phone" else {"width": 1280, "height": 900},
+        device_scale_factor=1, is_mobile=device == "phone", has_touch=device == "phone")
+    if cookie is not None:
+        context.add_cookies([cookie])
+    return context.new_page()
+
+
 @pytest.fixture(scope="module")
 def tabs(site, chromium):
     """One signed-in desktop tab and one phone tab per role, opened when first asked for."""
@@ -142,13 +151,7 @@ def tabs(site, chromium):
 
     def tab(role: str, device: str):
         if (role, device) not in opened:
-            context = chromium.new_context(
-                viewport=PHONE if device == "phone" else {"width": 1280, "height": 900},
-                device_scale_factor=1, is_mobile=device == "phone",
-                has_touch=device == "phone")
-            if role in site.cookies:
-                context.add_cookies([site.cookies[role]])
-            opened[role, device] = context.new_page()
+            opened[role, device] = new_tab(chromium, device, site.cookies.get(role))
         return opened[role, device]
 
     yield tab
@@ -215,6 +218,27 @@ def test_the_phone_menu_opens_with_every_entry_and_closes_again(site, tabs):
     screenshot(page, "phone-admin-menu-open")
     page.click("button.usa-nav__close")
     page.wait_for_selector("nav.usa-nav", state="hidden")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_account_menu_opens_and_logs_out(site, chromium, django_db_blocker, device):
+    with django_db_blocker.unblock():  # a session of its own, which logging out ends
+        cookie = session_cookie(site.users["reviewer"], site.server.base)
+    page = new_tab(chromium, device, cookie)
+    open_page(site, page, "request_list")
+    if device == "phone":
+        page.click("button.usa-menu-btn")
+    page.click("button[aria-controls=nav-account]")
+    assert page.is_visible("#nav-account >> text=Inbox")
+    assert page.is_visible("#nav-account >> text=Profile")
+    screenshot(page, f"{device}-reviewer-account-menu-open")
+    found = run_axe(page)
+    assert found["critical"] + found["serious"] == [], describe(found["critical"] +
+                                                               found["serious"])
+    page.click("#nav-account button.portal-logout")
+    page.wait_for_url("**/accounts/login/**")
+    assert page.locator("nav.usa-nav").count() == 0
+    page.context.close()
 
 
 def test_the_skip_link_is_the_first_stop_and_moves_focus_to_the_main_content(site, tabs):
