@@ -10,10 +10,16 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import policy
 
 FEW = 3
+
+
+def _when(moment) -> str:
+    """A moment in the current time zone, named."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def _developer(user) -> list[Glance]:
                queryset=submissions.windows_to_schedule(user),
                label=lambda m: f"{m} · covered, no government window",
                url=lambda m: reverse("window_edit", args=[m.pk]),
-               more_url=reverse("window_list"), more_label="All windows",
+               more_url=reverse("model_list"), more_label="All your models",
                empty="Every covered model has its government window."),
         glance(key="partner-requests", title="Partner requests to approve",
                queryset=partners.partner_requests_to_approve(user),
@@ -135,12 +141,12 @@ def _partner(user) -> list[Glance]:
 
     return [
         glance(key="live-grants", title="Live grants", queryset=partners.live_grants(user),
-               label=lambda g: f"{g.model} · until {g.ends_at:%Y-%m-%d %H:%M %Z}",
+               label=lambda g: f"{g.model} · until {_when(g.ends_at)}",
                url=grant_url, more_url=reverse("grant_list"), more_label="All your grants",
                empty="Your organisation holds no live grant."),
         glance(key="ending-grants", title="Ending within 7 days",
                queryset=partners.ending_grants(user),
-               label=lambda g: f"{g.model} · ends {g.ends_at:%Y-%m-%d %H:%M %Z}",
+               label=lambda g: f"{g.model} · ends {_when(g.ends_at)}",
                url=grant_url, more_url=reverse("grant_list"), more_label="All your grants",
                empty="No live grant ends within 7 days."),
         glance(key="terms", title="Terms to accept", queryset=partners.terms_to_accept(user),
