@@ -43,6 +43,9 @@ done
 if [ "$SMOKE" = 1 ]; then
   curl -fsS "http://127.0.0.1:$PORT/accounts/login/" | grep -q 'name="password"' \
     || { echo "smoke: the login page did not render"; cat "$VAR/logs/web.log"; exit 1; }
+  # The design system's files come from the portal itself (node_modules, via whitenoise).
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/static/uswds/css/uswds.min.css" \
+    || { echo "smoke: the USWDS stylesheet is not served (scripts/bootstrap.sh: npm ci)"; exit 1; }
   curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null \
     || { echo "smoke: /readyz did not answer 200"; curl -sS "http://127.0.0.1:$PORT/readyz"; exit 1; }
   # Control calls (fanout broadcast and replies) reach both workers.

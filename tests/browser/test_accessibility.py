@@ -35,7 +35,10 @@ PHONE = {"width": 390, "height": 844}
 PAGES = {
     "developer": ["home", "model_list", "request_list", "window_tracking", "window_list",
                   "access_request_list", "inbox", "profile", "notification_preferences",
-                  "model_detail", "request_detail", "access_request_detail"],
+                  "model_detail", "request_detail", "access_request_detail",
+                  # The account pages the profile links (allauth's, in the portal's layout).
+                  "mfa_index", "mfa_list_webauthn", "mfa_activate_totp", "account_email",
+                  "account_change_password"],
     "reviewer": ["home", "request_list", "conflict_list", "policy_list", "rubric_list",
                  "suite_list", "access_request_list", "inbox", "profile", "request_detail",
                  "run_detail", "policy_detail", "rubric_detail", "review_edit"],
@@ -45,7 +48,7 @@ PAGES = {
               "rubric_list", "suite_list", "window_tracking", "window_list", "partner_list",
               "access_request_list", "audit_list", "queue_health", "inbox", "profile",
               "request_detail", "model_detail", "run_detail", "policy_detail", "grant_list"],
-    "anonymous": ["account_login", "account_reset_password"],
+    "anonymous": ["account_login", "account_reset_password", "account_signup"],
 }
 # Pages whose violation lies in a template another change owns: (role, page) -> the reason.
 KNOWN = {}
