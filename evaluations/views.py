@@ -85,7 +85,7 @@ def request_evaluation(request, pk):
     versions = selectors.suite_versions_visible_to(request.user)
     form = RunStartForm(request.POST or None, versions=versions)
     if request.method == "POST" and form.is_valid():
-        run = call_service(request, None, lambda: services.run_start(
+        run = call_service(request, form, lambda: services.run_start(
             review_request=review_request, suite_version=form.cleaned_data["suite_version"],
             actor=request.user, repeat=form.cleaned_data["repeat"]))
         if run:

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     # allauth's security-key list (/accounts/2fa/webauthn/) loads `humanize`.
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
@@ -107,6 +108,11 @@ TEMPLATES = [
         },
     },
 ]
+
+
+# Form templates come from TEMPLATES, so templates/django/forms/p.html (every `form.as_p`: an
+# error by its field, a fieldset for a group of choices) takes the place of Django's own.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 
 def database_from_env(default_sqlite: Path) -> dict:

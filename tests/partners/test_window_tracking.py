@@ -205,7 +205,7 @@ def test_the_page_shows_an_end_before_the_start_as_a_form_error(tracked, client)
     response = client.get(PAGE, {"date_from": "2026-05-10", "date_to": "2026-05-09"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'class="error"' in html and "before its start" in html
+    assert "There is a problem" in html and "before its start" in html
     assert f"Partner grant #{tracked.grant.pk}<" in html  # the default range instead
     for bad in ("0", "-1", "x", "1.5", "9" * 10):  # names no page: 404, as every HTML list
         assert client.get(PAGE, {"page": bad}).status_code == 404, bad
