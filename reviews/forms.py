@@ -1,6 +1,7 @@
 """Forms parse input for the review pages. They hold no business rules: the services do."""
 
 from django import forms
+from django.forms.utils import pretty_name
 
 from evaluations.models import Capability
 from reviews.models import SCORE_MAX, SCORE_MIN, ConflictOfInterest, PolicyRule, Review
@@ -82,14 +83,67 @@ class PolicyForm(VersionForm):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DimensionForm(forms.Form):
+class OptionalRowForm(forms.Form):
+    """A row of a formset that may be left empty. A row is blank when its text is empty and its
+    lists are at their first option (what a browser posts for a row nobody touched): a blank row
+    is ignored, wherever it is in the formset. A row filled in part gets one error naming what it
+    lacks, on the first missing field, instead of "This field is required." on each."""
+
+    row_label = "Row"
+
+    def _is_blank_value(self, name: str, field: forms.Field) -> bool:
+        value = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+        if isinstance(field, forms.ChoiceField):
+            first = next(iter(field.choices), ("", ""))[0]
+            return value in ("", None, str(first))
+        return value is None or str(value).strip() == ""
+
+    def is_blank(self) -> bool:
+        return all(self._is_blank_value(name, field) for name, field in self.fields.items()
+                   if name not in (forms.formsets.DELETION_FIELD_NAME,
+                                   forms.formsets.ORDERING_FIELD_NAME))
+
+    def has_changed(self) -> bool:
+        # A formset skips a row that may be empty (empty_permitted) and has not changed.
+        return not self.is_blank()
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound or self.empty_permitted and not self.has_changed():
+            return
+        missing = [name for name, errors in self._errors.items()
+                   if name in self.fields and all(e.code == "required"
+                                                  for e in errors.as_data())]
+        if not missing:
+            return
+        for name in missing:
+            del self._errors[name]
+        number = int(self.prefix.rsplit("-", 1)[-1]) + 1 if self.prefix else 1
+        labels = [str(self.fields[name].label or pretty_name(name)).lower()
+                  for name in missing]
+        what = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        self.add_error(missing[0], f"{self.row_label} {number} is incomplete: fill in its {what},"
+                                   " or clear the row to leave it out.")
+
+
+class OptionalRowsFormSet(forms.BaseFormSet):
+    """Every row may be left blank, the ones offered filled in too (on a post the formset has no
+    initial rows to compare with): a blank row is ignored, not "required"."""
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "empty_permitted": True}
+
+
+class DimensionForm(OptionalRowForm):
+    row_label = "Dimension"
     key = forms.CharField(max_length=50, help_text="lower_case_with_underscores")
     name = forms.CharField(max_length=200)
     guidance = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
                                help_text="What 0 to 4 mean on this dimension")
 
 
-class RuleForm(forms.Form):
+class RuleForm(OptionalRowForm):
+    row_label = "Rule"
     kind = forms.ChoiceField(choices=PolicyRule.Kind.choices)
     category = forms.ChoiceField(choices=[("", "— (compute rules)")] + list(Capability.choices),
                                  required=False)
@@ -98,8 +152,10 @@ class RuleForm(forms.Form):
     citation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
-DimensionFormSet = forms.formset_factory(DimensionForm, extra=2, can_delete=True)
-RuleFormSet = forms.formset_factory(RuleForm, extra=2, can_delete=True)
+DimensionFormSet = forms.formset_factory(DimensionForm, formset=OptionalRowsFormSet, extra=2,
+                                         can_delete=True)
+RuleFormSet = forms.formset_factory(RuleForm, formset=OptionalRowsFormSet, extra=2,
+                                    can_delete=True)
 
 
 def formset_rows(formset) -> list[dict]:
