@@ -145,8 +145,14 @@ def request_create(request, model_pk):
 @login_required
 def request_detail(request, pk):
     review_request = selectors.request_detail_for_user(user=request.user, pk=pk)
-    side = selectors.request_side(user=request.user, review_request=review_request)
     services.request_view_record(review_request=review_request, actor=request.user)
+    return _request_page(request, review_request)
+
+
+def _request_page(request, review_request, **bound_forms):
+    """The request page; `bound_forms` (e.g. artifact_form=...) replace the blank forms, so a
+    refused post shows the page again with what was typed and its errors by that form."""
+    side = selectors.request_side(user=request.user, review_request=review_request)
     government = side in (AGENCY, "admin")
     # determinations and assignments are prefetched: reading them costs no query.
     has_determination = bool(review_request.determinations.all())
@@ -179,6 +185,7 @@ def request_detail(request, pk):
     if side == "admin":
         context["assign_form"] = LeadAssignForm(
             reviewers=selectors.reviewers_assignable(review_request=review_request))
+    context.update(bound_forms)
     return render(request, "submissions/request_detail.html", context)
 
 
@@ -235,6 +242,11 @@ REQUEST_ACTIONS = {
 }
 
 
+# The name of each action form on the request page, to show a refused one again there.
+FORM_NAMES = {ReasonForm: "reason_form", QuestionForm: "question_form",
+              DeterminationForm: "determine_form"}
+
+
 @login_required
 @require_POST
 def request_action(request, pk, action):
@@ -243,17 +255,17 @@ def request_action(request, pk, action):
         messages.error(request, "Unknown action.")
         return redirect("request_detail", pk=pk)
     form_class, call = REQUEST_ACTIONS[action]
-    data = {}
-    if form_class is not None:
-        form = form_class(request.POST)
-        if not form.is_valid():
-            for errors in form.errors.values():
-                messages.error(request, " ".join(errors))
-            return redirect("request_detail", pk=pk)
-        data = form.cleaned_data
-    if call_service(request, None, lambda: call(review_request, request.user, data)) is not None:
+    if form_class is None:
+        if call_service(request, None, lambda: call(review_request, request.user, {})) is not None:
+            messages.success(request, "Done.")
+        return redirect("request_detail", pk=pk)
+    form = form_class(request.POST)
+    if form.is_valid() and call_service(request, form, lambda: call(
+            review_request, request.user, form.cleaned_data)) is not None:
         messages.success(request, "Done.")
-    return redirect("request_detail", pk=pk)
+        return redirect("request_detail", pk=pk)
+    return _request_page(request, selectors.request_detail_for_user(user=request.user, pk=pk),
+                         **{FORM_NAMES[form_class]: form})
 
 
 @login_required
@@ -261,12 +273,11 @@ def request_action(request, pk, action):
 def message_create(request, pk):
     review_request = selectors.request_get_for_user(user=request.user, pk=pk)
     form = MessageForm(request.POST)
-    if form.is_valid():
-        call_service(request, None, lambda: services.message_post(
-            review_request=review_request, actor=request.user, body=form.cleaned_data["body"]))
-    else:
-        messages.error(request, "A message cannot be empty.")
-    return redirect(reverse("request_detail", args=[pk]) + "#thread")
+    if form.is_valid() and call_service(request, form, lambda: services.message_post(
+            review_request=review_request, actor=request.user, body=form.cleaned_data["body"])):
+        return redirect(reverse("request_detail", args=[pk]) + "#thread")
+    return _request_page(request, selectors.request_detail_for_user(user=request.user, pk=pk),
+                         message_form=form)
 
 
 @login_required
@@ -277,14 +288,16 @@ def reviewer_assign(request, pk):
         raise PermissionDenied
     # Any active reviewer parses; the service says why one cannot be assigned (conflict, ...).
     form = LeadAssignForm(request.POST, reviewers=selectors.agency_reviewers())
-    if form.is_valid():
-        if call_service(request, None, lambda: services.reviewer_assign(
-                review_request=review_request, reviewer=form.cleaned_data["reviewer"],
-                actor=request.user, is_lead=form.cleaned_data["is_lead"] or None)):
-            messages.success(request, "Reviewer assigned.")
-    else:
-        messages.error(request, "Choose a reviewer.")
-    return redirect("request_detail", pk=pk)
+    if form.is_valid() and call_service(request, form, lambda: services.reviewer_assign(
+            review_request=review_request, reviewer=form.cleaned_data["reviewer"],
+            actor=request.user, is_lead=form.cleaned_data["is_lead"] or None)):
+        messages.success(request, "Reviewer assigned.")
+        return redirect("request_detail", pk=pk)
+    # Shown again, the list offers only those who can still be assigned.
+    form.fields["reviewer"].queryset = selectors.reviewers_assignable(
+        review_request=review_request)
+    return _request_page(request, selectors.request_detail_for_user(user=request.user, pk=pk),
+                         assign_form=form)
 
 
 @login_required
@@ -292,14 +305,15 @@ def reviewer_assign(request, pk):
 def artifact_create(request, pk):
     review_request = selectors.request_get_for_user(user=request.user, pk=pk)
     form = ArtifactForm(request.POST, request.FILES)
-    if form.is_valid():
-        if call_service(request, None, lambda: artifact_upload(
-                review_request=review_request, actor=request.user,
-                kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"])):
-            messages.success(request, "Uploaded.")
-    else:
-        messages.error(request, "Choose a file and what it is.")
-    return redirect(reverse("request_detail", args=[pk]) + "#artifacts")
+    if form.is_valid() and call_service(request, form, lambda: artifact_upload(
+            review_request=review_request, actor=request.user,
+            kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"])):
+        messages.success(request, "Uploaded.")
+        return redirect(reverse("request_detail", args=[pk]) + "#artifacts")
+    # Refused: the page again, the error by the upload form with the kind kept (a browser
+    # cannot be given the file back).
+    return _request_page(request, selectors.request_detail_for_user(user=request.user, pk=pk),
+                         artifact_form=form)
 
 
 @login_required

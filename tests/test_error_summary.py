@@ -112,3 +112,33 @@ def test_the_summary_script_is_a_static_file_that_focuses_the_summary(world, cli
     from pathlib import Path
     source = (Path(__file__).resolve().parents[1] / "static/js/error_summary.js").read_text()
     assert "[data-error-summary]" in source and ".focus()" in source
+
+
+def test_an_empty_message_shows_the_request_page_with_the_message_field_linked(world, client):
+    bring_to(world, "in_review")
+    html = post_invalid(client, world.owner, reverse("message_create", args=[world.request.pk]),
+                        {"body": "  "})
+    assert assert_the_summary_links_every_field_in_error(html) == ["id_body"]
+
+
+def test_an_incomplete_determination_links_the_outcome_and_the_rationale(world, client):
+    bring_to(world, "in_review")
+    html = post_invalid(client, world.reviewer, reverse(
+        "request_action", args=[world.request.pk, "determine"]), {"rationale": ""})
+    assert sorted(assert_the_summary_links_every_field_in_error(html)) == [
+        "id_outcome_0", "id_rationale"]
+    from submissions.models import Determination
+    assert not Determination.objects.exists()
+
+
+def test_a_question_refused_keeps_what_was_typed(world, client):
+    bring_to(world, "in_review")
+    html = post_invalid(client, world.reviewer, reverse(
+        "request_action", args=[world.request.pk, "request_information"]), {"question": ""})
+    assert assert_the_summary_links_every_field_in_error(html) == ["id_question"]
+
+
+def test_an_assignment_without_a_reviewer_links_the_reviewer_list(world, client):
+    html = post_invalid(client, world.admin, reverse("reviewer_assign", args=[world.request.pk]),
+                        {"reviewer": ""})
+    assert assert_the_summary_links_every_field_in_error(html) == ["id_reviewer"]

@@ -439,3 +439,40 @@ def test_the_artifact_list_shows_what_the_owner_uploaded(world, artifact, client
     assert response.status_code == 200
     assert [a["sha256"] for a in response.json()["results"]] == [artifact.sha256]
     assert not downloads().exists()
+
+
+def test_a_refused_upload_shows_the_form_again_with_its_kind_and_the_error_linked(
+        world, client, private_root):
+    from bs4 import BeautifulSoup
+
+    from tests.test_error_summary import assert_the_summary_links_every_field_in_error
+
+    client.force_login(world.owner)
+    response = client.post(reverse("artifact_create", args=[world.request.pk]),
+                           {"kind": "system_card", "file": SimpleUploadedFile("card.pdf", PNG)})
+    assert response.status_code == 200  # the page itself, not a redirect to its top
+    html = response.content.decode()
+    assert assert_the_summary_links_every_field_in_error(html) == ["id_file"]
+    soup = BeautifulSoup(html, "html.parser")
+    form = soup.select_one(f"form[action='{reverse('artifact_create', args=[world.request.pk])}']")
+    assert form.select_one("[data-error-summary]") is not None  # the summary is in the form
+    assert "not a PDF" in form.select_one("#id_file_error").get_text()
+    assert form.select_one("#id_kind option[selected]")["value"] == "system_card"
+    assert "messages" not in [c for ul in soup.select("ul") for c in ul.get("class", [])]
+    assert not Artifact.objects.exists()
+    assert not AuditEvent.objects.filter(action="artifact.uploaded").exists()
+    assert_nothing_stored(private_root)
+
+
+def test_an_upload_without_a_file_keeps_the_kind_and_links_the_file_field(world, client,
+                                                                          private_root):
+    client.force_login(world.owner)
+    response = client.post(reverse("artifact_create", args=[world.request.pk]),
+                           {"kind": "evaluation_report"})
+    html = response.content.decode()
+    from tests.test_error_summary import assert_the_summary_links_every_field_in_error
+
+    assert assert_the_summary_links_every_field_in_error(html) == ["id_file"]
+    assert '<option value="evaluation_report" selected>' in html
+    assert not Artifact.objects.exists()
+    assert_nothing_stored(private_root)
