@@ -1,6 +1,10 @@
+from datetime import UTC, datetime, time, timedelta
+
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
+from audit import describe
 from audit.models import AuditEvent
 from review_portal.api_fields import IsoDateTimeFilter
 
@@ -19,8 +23,54 @@ class AuditEventFilter(django_filters.FilterSet):
         fields = ["action", "actor", "object_type", "object_id", "since", "until"]
 
 
+def _day_start(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+class AuditTrailPageFilter(AuditEventFilter):
+    """The page's filters: an action chosen by its label (one code, or "Any …" for a code
+    prefix), who by username, the kind of object and its number, and a range of days (UTC,
+    both days included). `since` and `until` stay for links made before."""
+
+    action = django_filters.ChoiceFilter(choices=describe.action_choices, method="filter_action",
+                                         label="Action", empty_label="Any action")
+    actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="iexact",
+                                      label="Who (username)")
+    object_type = django_filters.ChoiceFilter(choices=describe.object_type_choices,
+                                              label="Object", empty_label="Any object")
+    object_id = django_filters.CharFilter(label="Object number")
+    date_from = django_filters.DateFilter(method="filter_date_from", label="From (day)",
+                                          widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = django_filters.DateFilter(method="filter_date_to", label="To (day)",
+                                        widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta(AuditEventFilter.Meta):
+        fields = ["action", "actor", "object_type", "object_id", "date_from", "date_to",
+                  "since", "until"]
+
+    def filter_action(self, queryset, name, value):
+        if value.endswith("."):
+            return queryset.filter(action__startswith=value)
+        return queryset.filter(action=value)
+
+    def filter_date_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_day_start(value))
+
+    def filter_date_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1)))
+
+
+# The rows' sentences name the actor (a join, not a query per row).
+PAGE_RELATED = ("organisation", "actor")
+
+
 def audit_events_filtered(*, params) -> AuditEventFilter:
     return AuditEventFilter(params, queryset=AuditEvent.objects.select_related("organisation"))
+
+
+def audit_trail_page_filtered(*, params) -> AuditTrailPageFilter:
+    return AuditTrailPageFilter(params, queryset=AuditEvent.objects.select_related(
+        *PAGE_RELATED))
 
 
 def audit_events_for_object(*, obj) -> QuerySet[AuditEvent]:

@@ -6,7 +6,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 
 from accounts.policy import is_program_admin
-from audit.selectors import audit_events_filtered
+from audit.selectors import audit_trail_page_filtered
 from review_portal.pagination import paginate
 
 EXPORT_COLUMNS = ["created_at", "actor_label", "action", "object_type", "object_id",
@@ -33,7 +33,7 @@ class _Echo:
 def audit_list(request):
     if not is_program_admin(request.user):
         raise Http404
-    event_filter = audit_events_filtered(params=request.GET)
+    event_filter = audit_trail_page_filtered(params=request.GET)
     events = event_filter.qs if event_filter.is_valid() else event_filter.queryset.none()
     if request.GET.get("format") == "csv":
         writer = csv.writer(_Echo())
