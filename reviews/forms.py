@@ -118,12 +118,12 @@ class OptionalRowForm(forms.Form):
             return
         for name in missing:
             del self._errors[name]
-        number = int(self.prefix.rsplit("-", 1)[-1]) + 1 if self.prefix else 1
         labels = [str(self.fields[name].label or pretty_name(name)).lower()
                   for name in missing]
         what = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-        self.add_error(missing[0], f"{self.row_label} {number} is incomplete: fill in its {what},"
-                                   " or clear the row to leave it out.")
+        # The summary names the row ("Rule 3, citation: ..."); the fieldset by the field does too.
+        self.add_error(missing[0], f"This {self.row_label.lower()} is incomplete: fill in its "
+                                   f"{what}, or clear the row to leave it out.")
 
 
 class OptionalRowsFormSet(forms.BaseFormSet):

@@ -57,7 +57,8 @@ def test_a_half_filled_rule_row_is_one_error_on_that_row_and_nothing_is_saved(wo
     assert not PolicyVersion.objects.filter(name="Half").exists()
     html = response.content.decode()
     assert html.count("This field is required.") == 0
-    assert html.count("Rule 3 is incomplete") == 2  # in the summary and by the row
+    assert html.count("This rule is incomplete: fill in its citation, or clear the row") == 2
+    assert "Rule 3, citation: This rule is incomplete" in html  # the summary names the row
     linked = assert_the_summary_links_every_field_in_error(html)
     assert linked == ["id_rule-2-citation"]
     # What was typed stays.
