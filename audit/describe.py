@@ -141,7 +141,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "partners.accessgrant": ("early-access grant", "id"),
     "partners.calendarfeed": ("a calendar feed", "none"),
     "accounts.organisation": ("organisation", "label"),
-    "accounts.membership": ("membership", "self"),
+    "accounts.membership": ("the membership of", "label"),
     "accounts.apitoken": ("API token", "label"),
     "accounts.user": ("account", "label"),
 }
@@ -200,7 +200,9 @@ def _noun(object_type: str) -> str:
             noun = object_type
     for article in ("a ", "the "):
         noun = noun.removeprefix(article)
-    return noun.removesuffix(" on").removesuffix(" for").removesuffix(" from")
+    for preposition in (" on", " for", " from", " of", ":"):
+        noun = noun.removesuffix(preposition)
+    return noun
 
 
 def object_phrase(event) -> str:

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import django_filters
@@ -23,6 +24,21 @@ class AuditEventFilter(django_filters.FilterSet):
         fields = ["action", "actor", "object_type", "object_id", "since", "until"]
 
 
+ACTION_CODE = re.compile(r"^[a-z_]+\.[a-z_.]*$")
+
+
+class ActionField(django_filters.fields.ChoiceField):
+    """The action list; a code it does not list (a link made before, an action too new to be
+    named) still filters, and is offered as itself so the list shows what filters."""
+
+    def valid_value(self, value) -> bool:
+        return super().valid_value(value) or bool(ACTION_CODE.match(str(value)))
+
+
+class ActionFilter(django_filters.ChoiceFilter):
+    field_class = ActionField
+
+
 def _day_start(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
@@ -32,8 +48,8 @@ class AuditTrailPageFilter(AuditEventFilter):
     prefix), who by username, the kind of object and its number, and a range of days (UTC,
     both days included). `since` and `until` stay for links made before."""
 
-    action = django_filters.ChoiceFilter(choices=describe.action_choices, method="filter_action",
-                                         label="Action", empty_label="Any action")
+    action = ActionFilter(choices=describe.action_choices, method="filter_action",
+                          label="Action", empty_label="Any action")
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="iexact",
                                       label="Who (username)")
     object_type = django_filters.ChoiceFilter(choices=describe.object_type_choices,
@@ -47,6 +63,15 @@ class AuditTrailPageFilter(AuditEventFilter):
     class Meta(AuditEventFilter.Meta):
         fields = ["action", "actor", "object_type", "object_id", "date_from", "date_to",
                   "since", "until"]
+
+    @property
+    def form(self):
+        form = super().form
+        field, value = form.fields["action"], self.data.get("action", "")
+        if value and ACTION_CODE.match(value) and value not in {
+                code for _group, options in describe.action_choices() for code, _ in options}:
+            field.choices = [*field.choices, ("Other", [(value, value)])]
+        return form
 
     def filter_action(self, queryset, name, value):
         if value.endswith("."):
