@@ -41,7 +41,9 @@ for _ in $(seq 1 60); do
 done
 
 if [ "$SMOKE" = 1 ]; then
-  curl -fsS "http://127.0.0.1:$PORT/accounts/login/" | grep -q 'name="password"' \
+  # grep reads the whole page (no -q): with pipefail, a grep that stops at the first match
+  # can make curl fail on a closed pipe once the page is larger than one write.
+  curl -fsS "http://127.0.0.1:$PORT/accounts/login/" | grep 'name="password"' >/dev/null \
     || { echo "smoke: the login page did not render"; cat "$VAR/logs/web.log"; exit 1; }
   # The design system's files come from the portal itself (node_modules, via whitenoise).
   curl -fsS -o /dev/null "http://127.0.0.1:$PORT/static/uswds/css/uswds.min.css" \
