@@ -261,6 +261,27 @@ def endpoint_model_spec(endpoint: EvaluationEndpoint):
 
 # --- runs -----------------------------------------------------------------------------------
 
+NOT_ASSIGNED = "Only a reviewer assigned to this request starts evaluations."
+NO_ENDPOINT = "The developer has not given an evaluation endpoint yet."
+
+
+def _not_runnable(review_request: ReviewRequest) -> str:
+    return (f"Evaluations run while the request is in review; request #{review_request.pk} is "
+            f"{review_request.get_status_display().lower()}.")
+
+
+def run_start_refusal(*, actor, review_request: ReviewRequest, has_endpoint: bool) -> str | None:
+    """Why `actor` cannot start a run on the request now, or None: the rules `run_start`
+    enforces, read from the loaded row (the page offers "Run the suite" only when None)."""
+    if not policy.is_assigned_reviewer(actor, review_request):
+        return NOT_ASSIGNED
+    if review_request.status not in RUNNABLE_STATES:
+        return _not_runnable(review_request)
+    if not has_endpoint:
+        return NO_ENDPOINT
+    return None
+
+
 @transaction.atomic
 def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
               actor: User, repeat: bool = False) -> EvaluationRun:
@@ -268,7 +289,7 @@ def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
     request and suite version, another is refused unless `repeat` is asked for explicitly (a
     double click, a retried request or 20 at once start one run)."""
     if not policy.is_assigned_reviewer(actor, review_request):
-        raise PermissionDenied("Only a reviewer assigned to this request starts evaluations.")
+        raise PermissionDenied(NOT_ASSIGNED)
     # Serialise starts on the request: the check below then sees every committed run, and the
     # partial unique constraint is the backstop.
     review_request = ReviewRequest.objects.select_for_update().get(pk=review_request.pk)
@@ -281,11 +302,10 @@ def run_start(*, review_request: ReviewRequest, suite_version: SuiteVersion,
             " for this request. Wait for it, or ask for a repeat to start another.",
             status=409, code="run_active")
     if review_request.status not in RUNNABLE_STATES:
-        raise TransitionNotAllowed("Evaluations run while the request is in review.")
+        raise TransitionNotAllowed(_not_runnable(review_request))
     endpoint = EvaluationEndpoint.objects.filter(model=review_request.model).first()
     if endpoint is None:
-        raise ApplicationError("The developer has not given an evaluation endpoint yet.",
-                               status=409)
+        raise ApplicationError(NO_ENDPOINT, status=409)
     spec = endpoint_model_spec(endpoint)
     parameters = {
         "solver": suite_version.solver, "scorer": suite_version.scorer,

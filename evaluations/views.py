@@ -51,6 +51,9 @@ def suite_list(request):
 
 
 CHART_ROW = 32  # height of one bar's row in the chart, in SVG units
+CHART_AXIS = 24 + 52  # the axis titles above and below the bars, the ticks
+# The accuracy axis: (percent, x offset of the tick in the 400-unit-wide plot area).
+CHART_TICKS = [(pct, pct * 4) for pct in range(0, 101, 20)]
 
 
 def _chart(runs, thresholds: dict) -> list[dict]:
@@ -93,11 +96,18 @@ def request_evaluation(request, pk):
     runs = selectors.runs_visible_to(request.user).filter(request=review_request)
     latest = selectors.latest_successful_runs(review_request=review_request)
     bars = _chart(latest, category_thresholds())
+    endpoint = EvaluationEndpoint.objects.filter(model=review_request.model).first()
     return render(request, "evaluations/request_evaluation.html", {
         "r": review_request, "runs": paginate(request, runs, fragment="runs"), "form": form,
         "bars": bars,
-        "chart_height": CHART_ROW * len(bars) + 8,
-        "endpoint": EvaluationEndpoint.objects.filter(model=review_request.model).first()})
+        "chart_height": CHART_ROW * len(bars) + CHART_AXIS,
+        "axis_y": CHART_ROW * len(bars) + 4,
+        "ticks": CHART_TICKS,
+        "endpoint": endpoint,
+        # The same rule the service enforces: no "Run the suite" where it would be refused.
+        "run_refusal": services.run_start_refusal(actor=request.user,
+                                                  review_request=review_request,
+                                                  has_endpoint=endpoint is not None)})
 
 
 def _run_for(user, pk):

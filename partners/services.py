@@ -228,25 +228,73 @@ def _set_status(access_request: AccessRequest, status: str, fields: list[str]) -
     access_request.save(update_fields=[*fields, "status", "status_changed_at"])
 
 
+def _approve_refusal(access_request: AccessRequest, actor: User,
+                     side: str) -> Exception | None:
+    """Why `actor` may not give `side`'s approval (the error to raise), or None."""
+    if actor.pk == access_request.requested_by_id:
+        return PermissionDenied("The requester cannot approve their own request.")
+    mine, other = ((access_request.developer_approved_by_id, access_request.agency_approved_by_id)
+                   if side == DEVELOPER else
+                   (access_request.agency_approved_by_id, access_request.developer_approved_by_id))
+    if mine:
+        return TransitionNotAllowed("The developer has approved already." if side == DEVELOPER
+                                    else "The agency has approved already.")
+    if other == actor.pk:
+        return PermissionDenied("The two approvals come from two different people.")
+    return None
+
+
+def access_request_actions_available(*, user, access_request: AccessRequest) -> list[str]:
+    """The moves `user` may make on the access request now, by the rules its services enforce
+    (side, state, one approval per side from two people, one reconsideration): what its page
+    offers."""
+    side = access_request_side(user=user, access_request=access_request)
+    available = []
+    for t in REQUEST_TRANSITIONS.values():
+        if access_request.status not in t.sources or side not in t.sides:
+            continue
+        if t.action == "approve" and _approve_refusal(access_request, user, side) is not None:
+            continue
+        if t.action == "reconsider" and access_request.reconsidered_at is not None:
+            continue
+        available.append(t.action)
+    return available
+
+
+def partner_actions_available(*, user, profile: PartnerProfile) -> list[str]:
+    """The vetting moves `user` may make on `profile` now (what `partner_transition` allows)."""
+    if not policy.is_program_admin(user):
+        return []
+    return [action for action, (sources, _) in PROFILE_TRANSITIONS.items()
+            if profile.status in sources]
+
+
+def grant_may_revoke(*, user, grant: AccessGrant) -> bool:
+    """`grant_revoke` would accept this now: admins or the model's developer, live or future."""
+    return ((policy.is_program_admin(user) or policy.is_developer_of(user, grant.model))
+            and _revoke_refusal(grant) is None)
+
+
+def _revoke_refusal(grant: AccessGrant) -> str | None:
+    if grant.revoked_at is not None:
+        return "This grant is revoked already."
+    if grant.ends_at <= timezone.now():
+        return "This grant has ended already."
+    return None
+
+
 @transaction.atomic
 def access_request_approve(*, access_request: AccessRequest, actor: User) -> AccessRequest:
     """One side's approval. Both sides, two different people, neither the requester."""
     access_request, side = _lock(access_request, actor, "approve")
-    if actor.pk == access_request.requested_by_id:
-        raise PermissionDenied("The requester cannot approve their own request.")
+    refusal = _approve_refusal(access_request, actor, side)
+    if refusal is not None:
+        raise refusal
     if side == DEVELOPER:
-        if access_request.developer_approved_by_id:
-            raise TransitionNotAllowed("The developer has approved already.")
-        if access_request.agency_approved_by_id == actor.pk:
-            raise PermissionDenied("The two approvals come from two different people.")
         access_request.developer_approved_by, access_request.developer_approved_at = (
             actor, timezone.now())
         fields = ["developer_approved_by", "developer_approved_at"]
     else:
-        if access_request.agency_approved_by_id:
-            raise TransitionNotAllowed("The agency has approved already.")
-        if access_request.developer_approved_by_id == actor.pk:
-            raise PermissionDenied("The two approvals come from two different people.")
         access_request.agency_approved_by, access_request.agency_approved_at = (
             actor, timezone.now())
         fields = ["agency_approved_by", "agency_approved_at"]
@@ -442,10 +490,9 @@ def grant_revoke(*, grant: AccessGrant, actor: User, reason: str) -> AccessGrant
     reason = _reason(reason)
     grant = AccessGrant.objects.select_for_update().select_related(
         "model", "organisation__group").get(pk=grant.pk)
-    if grant.revoked_at is not None:
-        raise TransitionNotAllowed("This grant is revoked already.")
-    if grant.ends_at <= timezone.now():
-        raise TransitionNotAllowed("This grant has ended already.")
+    refusal = _revoke_refusal(grant)
+    if refusal is not None:
+        raise TransitionNotAllowed(refusal)
     return _grant_revoke(grant=grant, actor=actor, reason=reason)
 
 

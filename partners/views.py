@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,9 +15,8 @@ from accounts.policy import is_program_admin
 from notifications.services import granted_model_viewed
 from partners import selectors, services
 from partners.models import PartnerProfile
-from partners.workflow import REQUEST_TRANSITIONS
 from review_portal.errors import ApplicationError
-from review_portal.pages import call_service, download_refused
+from review_portal.pages import call_service, call_service_confirmed, download_refused
 from review_portal.pagination import paginate
 from submissions.api import artifact_response
 from submissions.artifact_services import artifact_read, artifact_set_shareable
@@ -34,6 +34,7 @@ def partner_list(request):
     profiles = paginate(request, selectors.partner_profiles_visible_to(request.user))
     for profile in profiles:
         profile.details_visible = policy.sees_partner_details(request.user, profile)
+        profile.actions = services.partner_actions_available(user=request.user, profile=profile)
     return render(request, "partners/partner_list.html", {
         "profiles": profiles, "is_admin": is_program_admin(request.user),
         "reason_form": ReasonForm()})
@@ -48,7 +49,9 @@ def partner_action(request, pk, action):
     if call_service(request, None, lambda: services.partner_transition(
             profile=profile, actor=request.user, action=action,
             reason=form.cleaned_data.get("reason", ""))):
-        messages.success(request, "Done.")
+        profile.refresh_from_db(fields=["status"])
+        messages.success(request, f"{profile.organisation.name} is now "
+                                  f"{profile.get_status_display().lower()}.")
     return redirect("partner_list")
 
 
@@ -61,9 +64,8 @@ def access_request_list(request):
 @login_required
 def access_request_detail(request, pk):
     access_request = selectors.access_request_get_for_user(user=request.user, pk=pk)
-    side = services.access_request_side(user=request.user, access_request=access_request)
-    actions = [t.action for t in REQUEST_TRANSITIONS.values()
-               if access_request.status in t.sources and side in t.sides]
+    actions = services.access_request_actions_available(user=request.user,
+                                                        access_request=access_request)
     terms = selectors.terms_current(model=access_request.model)
     is_partner = policy.is_partner_member(request.user,
                                           access_request.organisation_id)
@@ -88,6 +90,15 @@ REQUEST_ACTIONS = {
 }
 
 
+ACCESS_REQUEST_DONE = {
+    "approve": "Access request #{n} is approved on your side.",
+    "deny": "Access request #{n} is denied.",
+    "reconsider": "Reconsideration of access request #{n} is requested: both sides approve "
+                  "again.",
+    "withdraw": "Access request #{n} is withdrawn.",
+}
+
+
 @login_required
 @require_POST
 def access_request_action(request, pk, action):
@@ -97,9 +108,14 @@ def access_request_action(request, pk, action):
         return redirect("access_request_detail", pk=pk)
     form = ReasonForm(request.POST)
     form.is_valid()
-    if call_service(request, None, lambda: REQUEST_ACTIONS[action](
-            access_request, request.user, form.cleaned_data.get("reason", ""))):
-        messages.success(request, "Done.")
+    done = call_service(request, None, lambda: REQUEST_ACTIONS[action](
+        access_request, request.user, form.cleaned_data.get("reason", "")))
+    if done:
+        message = ACCESS_REQUEST_DONE[action].format(n=access_request.pk)
+        if action == "approve":
+            message += (" Both sides have approved now." if done.status != "pending"
+                        else " It waits for the other side's approval.")
+        messages.success(request, message)
     return redirect("access_request_detail", pk=pk)
 
 
@@ -108,6 +124,7 @@ def grant_list(request):
     grants = paginate(request, selectors.grants_visible_to(request.user))
     for grant in grants:
         grant.live = policy.grant_is_live(grant)
+        grant.revocable = services.grant_may_revoke(user=request.user, grant=grant)
     return render(request, "partners/grant_list.html", {
         "grants": grants, "reason_form": ReasonForm()})
 
@@ -118,9 +135,20 @@ def grant_revoke_view(request, pk):
     grant = selectors.grant_get_for_user(user=request.user, pk=pk)
     form = ReasonForm(request.POST)
     form.is_valid()
-    if call_service(request, None, lambda: services.grant_revoke(
-            grant=grant, actor=request.user, reason=form.cleaned_data.get("reason", ""))):
-        messages.success(request, "Access revoked.")
+    reason = form.cleaned_data.get("reason", "")
+    done = call_service_confirmed(request, None, lambda: services.grant_revoke(
+        grant=grant, actor=request.user, reason=reason), confirmation=dict(
+            title=f"Revoke grant #{grant.pk}",
+            consequence=f"{grant.organisation.name} loses its early access to {grant.model} "
+                        "at once, for good: its gateway token stops working and its members "
+                        "are told. A new grant takes a new access request.",
+            details=[("Reason", reason)], button="Revoke the grant",
+            back_url=reverse("grant_list")))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
+        messages.success(request, f"Grant #{grant.pk} is revoked: {grant.organisation.name} "
+                                  f"no longer has access to {grant.model}.")
     return redirect("grant_list")
 
 

@@ -7,13 +7,13 @@ objects they show; a government user who may see but not act gets 403.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy as access
-from review_portal.pages import call_service
+from review_portal.pages import call_service, call_service_confirmed
 from review_portal.pagination import paginate
 from reviews import selectors, services
 from reviews.forms import (
@@ -77,10 +77,21 @@ def recuse(request, pk):
     if not form.is_valid():
         messages.error(request, "Say why you recuse.")
         return redirect("request_detail", pk=pk)
-    if call_service(request, None, lambda: services.recusal_record(
-            assignment=assignment, actor=request.user, note=form.cleaned_data["note"])):
-        messages.success(request, "You recused from this request; it is no longer in your "
-                                  "queue.")
+    lead = "; it has no lead until a program admin names one" if assignment.is_lead else ""
+    done = call_service_confirmed(request, None, lambda: services.recusal_record(
+        assignment=assignment, actor=request.user, note=form.cleaned_data["note"]),
+        confirmation=dict(
+            title=f"Recuse from request #{review_request.pk}",
+            consequence=f"You step off request #{review_request.pk} ({review_request.model}): "
+                        "you lose access to it at once and cannot be assigned to it "
+                        f"again{lead}. Program admins see your note.",
+            details=[("Note", form.cleaned_data["note"])], button="Recuse",
+            back_url=reverse("request_detail", args=[pk])))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
+        messages.success(request, f"You recused from request #{review_request.pk}; it is no "
+                                  "longer in your queue.")
         return redirect("request_list")
     return redirect("request_detail", pk=pk)
 
@@ -119,15 +130,38 @@ def review_edit(request, pk):
     form = ReviewForm(request.POST or None, initial=initial, rubric=rubric)
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
-        saved = call_service(request, form, lambda: services.review_save(
-            review_request=review_request, actor=request.user, submit=submit,
-            **form.service_fields()))
+
+        def save():
+            return services.review_save(review_request=review_request, actor=request.user,
+                                        submit=submit, **form.service_fields())
+
+        confirmation = None
+        if submit:  # final: the confirmation says so before anything is written
+            confirmation = dict(
+                title=f"Submit your review of request #{review_request.pk}",
+                consequence=f"Your review of request #{review_request.pk} "
+                            f"({review_request.model}) is submitted and final: it can no "
+                            "longer be changed, and the lead and the other reviewers who "
+                            "submitted theirs can read it.",
+                details=[("Overall recommendation",
+                          dict(form.fields["recommendation"].choices).get(
+                              form.cleaned_data.get("recommendation"), "")),
+                         ("Confidence", dict(form.fields["confidence"].choices).get(
+                             form.cleaned_data.get("confidence"), ""))],
+                button="Submit the review", danger=False,
+                back_url=reverse("review_edit", args=[pk]))
+        saved = (call_service(request, form, save) if confirmation is None else
+                 call_service_confirmed(request, form, save, confirmation=confirmation))
+        if isinstance(saved, HttpResponse):
+            return saved
         if saved:
             if submit:
-                messages.success(request, "Review submitted. You can now read the other "
-                                          "submitted reviews.")
+                messages.success(request, f"Your review of request #{review_request.pk} is "
+                                          "submitted. You can now read the other submitted "
+                                          "reviews.")
                 return redirect(reverse("request_detail", args=[pk]) + "#reviews")
-            messages.success(request, "Draft saved.")
+            messages.success(request, f"Your draft review of request #{review_request.pk} "
+                                      "is saved.")
             return redirect("review_edit", pk=pk)
     return render(request, "reviews/review_form.html", {
         "r": review_request, "review": review, "rubric": rubric, "form": form})
@@ -206,7 +240,7 @@ def rubric_activate(request, pk):
     _require_admin(request.user)
     if call_service(request, None, lambda: services.rubric_activate(rubric=rubric,
                                                                     actor=request.user)):
-        messages.success(request, f"Rubric v{rubric.number} is active.")
+        messages.success(request, f"Rubric v{rubric.number} is now the active rubric.")
     return redirect("rubric_detail", pk=pk)
 
 
@@ -273,7 +307,21 @@ def policy_edit(request, pk):
 def policy_activate(request, pk):
     policy = selectors.policy_get_for_user(user=request.user, pk=pk)
     _require_admin(request.user)
-    if call_service(request, None, lambda: services.policy_activate(policy=policy,
-                                                                    actor=request.user)):
-        messages.success(request, f"Policy v{policy.number} is active.")
+    if policy.is_active:
+        messages.info(request, f"Policy v{policy.number} is already the active policy.")
+        return redirect("policy_detail", pk=pk)
+    current = selectors.policy_active()
+    done = call_service_confirmed(request, None, lambda: services.policy_activate(
+        policy=policy, actor=request.user), confirmation=dict(
+            title=f"Make policy v{policy.number} the active policy",
+            consequence=f"Policy v{policy.number} ({policy.name}) becomes the threshold policy "
+                        "every recommendation is computed with from now on"
+                        f"{f', in place of v{current.number}' if current else ''}. "
+                        "Determinations already recorded keep the version they rest on.",
+            button="Make it the active policy", danger=False,
+            back_url=reverse("policy_detail", args=[pk])))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
+        messages.success(request, f"Policy v{policy.number} is now the active policy.")
     return redirect("policy_detail", pk=pk)

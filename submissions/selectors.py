@@ -146,6 +146,47 @@ def with_latest_outcome(requests: QuerySet[ReviewRequest]) -> QuerySet[ReviewReq
     return requests.annotate(latest_outcome=Subquery(latest.values("outcome")[:1]))
 
 
+def with_queue_marks(requests: QuerySet[ReviewRequest], *, user) -> QuerySet[ReviewRequest]:
+    """Prefetch what `queue_marks` reads for a page of rows: the assignments (reviewers and
+    admins) and the reviewer's own reviews, one query each whatever the page's length."""
+    from reviews.models import Review
+
+    if policy.is_agency_reviewer(user):
+        return requests.prefetch_related("assignments", Prefetch(
+            "reviews", queryset=Review.objects.filter(reviewer=user).only(
+                "id", "request_id", "reviewer_id", "status"), to_attr="my_reviews"))
+    if policy.is_program_admin(user):
+        return requests.prefetch_related("assignments")
+    return requests
+
+
+S = ReviewRequest.Status
+
+
+def queue_marks(*, user, review_request: ReviewRequest) -> tuple[bool, str]:
+    """(whether `user` leads the request, what on it waits for `user`'s action or ""), read
+    from a row of `with_queue_marks` without a query."""
+    status = review_request.status
+    if policy.is_agency_reviewer(user):
+        lead = policy.is_lead_reviewer(user, review_request)
+        if status != S.IN_REVIEW or not policy.is_assigned_reviewer(user, review_request):
+            return lead, ""
+        reviewed = any(r.is_submitted for r in review_request.my_reviews)
+        if not reviewed:
+            return lead, "Write your review"
+        return lead, "Record the determination" if lead else ""
+    if policy.is_program_admin(user):
+        if status == S.SUBMITTED:
+            return False, "Assign reviewers"
+        if status == S.IN_REVIEW and not any(a.is_lead for a in review_request.assignments.all()):
+            return False, "Choose the lead reviewer"
+        return False, ""
+    if policy.is_developer_of(user, review_request.model):
+        return False, {S.DRAFT: "Submit the request",
+                       S.INFORMATION_REQUESTED: "Answer the reviewers' question"}.get(status, "")
+    return False, ""
+
+
 def request_get_for_user(*, user, pk) -> ReviewRequest:
     return get_object_or_404(requests_visible_to(user), pk=pk)
 

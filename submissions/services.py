@@ -167,18 +167,40 @@ def request_create(*, model: FrontierModel, actor: User, cover_note: str = "") -
     return review_request
 
 
-def _side_of(actor: User, review_request: ReviewRequest, action: str) -> str:
+def _side_check(actor: User, review_request: ReviewRequest, action: str) -> tuple[str | None, str]:
+    """The side `actor` takes `action` for, or None and why they may not."""
     transition = TRANSITIONS[action]
     if transition.side == DEVELOPER:
-        _require_developer(actor, review_request.model)
-        return DEVELOPER
+        if not policy.is_developer_of(actor, review_request.model):
+            return None, "Only the developer organisation's members may do this."
+        return DEVELOPER, ""
     if policy.is_assigned_reviewer(actor, review_request):
         if action == "determine" and not policy.is_lead_reviewer(actor, review_request):
-            raise PermissionDenied("Only the lead reviewer records the determination.")
-        return AGENCY
+            return None, "Only the lead reviewer records the determination."
+        return AGENCY, ""
     if action == "start_review" and policy.is_program_admin(actor):
-        return AGENCY
-    raise PermissionDenied("Only a reviewer assigned to this request may do this.")
+        return AGENCY, ""
+    return None, "Only a reviewer assigned to this request may do this."
+
+
+def _side_of(actor: User, review_request: ReviewRequest, action: str) -> str:
+    side, refusal = _side_check(actor, review_request, action)
+    if side is None:
+        raise PermissionDenied(refusal)
+    return side
+
+
+def request_actions_available(*, actor: User, review_request: ReviewRequest) -> list[str]:
+    """The moves `actor` may make on the request now: the rules `_transition` enforces (who,
+    from which state, not after a determination), read from the loaded row. Pages offer these
+    and only these. Reads review_request.determinations and .assignments (prefetch them)."""
+    has_determination = bool(review_request.determinations.all())
+    return [
+        action for action, t in TRANSITIONS.items()
+        if review_request.status in t.sources
+        and not (t.before_determination_only and has_determination)
+        and _side_check(actor, review_request, action)[0] is not None
+    ]
 
 
 def _transition(*, review_request: ReviewRequest, action: str, actor: User,

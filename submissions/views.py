@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts import policy
 from audit.selectors import audit_events_for_object
 from review_portal.errors import ApplicationError
-from review_portal.pages import call_service, download_refused
+from review_portal.pages import call_service, call_service_confirmed, download_refused
 from review_portal.pagination import paginate
 from reviews import selectors as review_selectors
 from reviews.forms import DeterminationForm, LeadAssignForm, NoteForm
@@ -28,9 +29,15 @@ from submissions.forms import (
     ReviewRequestForm,
     WindowForm,
 )
-from submissions.models import AccessWindow, FrontierModel, ReviewRequest
-from submissions.window_services import window_cancel, window_change, window_schedule
-from submissions.workflow import AGENCY, DEVELOPER, allowed_actions
+from submissions.models import AccessWindow, Determination, FrontierModel, ReviewRequest
+from submissions.window_services import (
+    window_cancel,
+    window_change,
+    window_may_cancel,
+    window_may_schedule,
+    window_schedule,
+)
+from submissions.workflow import AGENCY, DEVELOPER
 
 
 @login_required
@@ -83,6 +90,10 @@ def model_create(request):
 def model_detail(request, pk):
     model = selectors.model_get_for_user(user=request.user, pk=pk)
     is_dev = policy.is_developer_of(request.user, model)
+    windows = paginate(request, model.windows.all(), param="windows_page", fragment="windows")
+    for window in windows:
+        window.model = model  # one model for the page: the rule reads its organisation
+        window.cancellable = window_may_cancel(actor=request.user, window=window)
     return render(request, "submissions/model_detail.html", {
         "model": model,
         "is_developer": is_dev,
@@ -90,8 +101,7 @@ def model_detail(request, pk):
             model=model), param="requests_page", fragment="requests"),
         "determination": selectors.model_current_determination(model=model),
         "is_covered": selectors.model_is_covered(model=model),
-        "windows": paginate(request, model.windows.all(), param="windows_page",
-                            fragment="windows"),
+        "windows": windows,
         "frozen": selectors.model_has_determination(model=model),
         "request_form": ReviewRequestForm(),
     })
@@ -119,13 +129,17 @@ def model_edit(request, pk):
 
 @login_required
 def request_list(request):
-    requests = selectors.with_latest_outcome(selectors.requests_visible_to(request.user))
+    requests = selectors.with_queue_marks(selectors.with_latest_outcome(
+        selectors.requests_visible_to(request.user)), user=request.user)
     status = request.GET.get("status")
     if status in ReviewRequest.Status.values:
         requests = requests.filter(status=status)
+    page = paginate(request, requests)
+    for row in page:
+        row.is_my_lead, row.needs_my_action = selectors.queue_marks(user=request.user,
+                                                                    review_request=row)
     return render(request, "submissions/request_list.html", {
-        "requests": paginate(request, requests), "statuses": ReviewRequest.Status.choices,
-        "status": status})
+        "requests": page, "statuses": ReviewRequest.Status.choices, "status": status})
 
 
 @login_required
@@ -157,15 +171,15 @@ def _request_page(request, review_request, **bound_forms):
     # determinations and assignments are prefetched: reading them costs no query.
     has_determination = bool(review_request.determinations.all())
     my_assignment = policy.assignment_of(request.user, review_request)
-    actions = allowed_actions(review_request.status, side, has_determination=has_determination
-                              ) if side in (DEVELOPER, AGENCY) else []
-    if side == AGENCY and not policy.is_lead_reviewer(request.user, review_request):
-        actions = [a for a in actions if a != "determine"]  # the lead's alone
+    # The same rules the services enforce: nothing is offered that would be refused.
+    actions = services.request_actions_available(actor=request.user,
+                                                 review_request=review_request)
     context = {
         "r": review_request,
         "side": side,
         "government": government,
         "actions": actions,
+        "other_actions": [a for a in actions if a != "determine"],  # determine: below evidence
         "thread": _thread(request, review_request),
         "artifacts": paginate(request, selectors.artifacts_for_request(
             review_request=review_request), param="artifacts_page", fragment="artifacts"),
@@ -182,6 +196,9 @@ def _request_page(request, review_request, **bound_forms):
                                        admin=side == "admin"))
     elif side == DEVELOPER and has_determination:
         context["feedback"] = review_selectors.developer_feedback(review_request=review_request)
+        # A covered model's next step: its government window.
+        context["schedule_window"] = window_may_schedule(actor=request.user,
+                                                         model=review_request.model)
     if side == "admin":
         context["assign_form"] = LeadAssignForm(
             reviewers=selectors.reviewers_assignable(review_request=review_request))
@@ -247,6 +264,50 @@ FORM_NAMES = {ReasonForm: "reason_form", QuestionForm: "question_form",
               DeterminationForm: "determine_form"}
 
 
+def _request_done(review_request, action: str, data: dict) -> str:
+    """What the success message says happened, to what."""
+    number = f"Request #{review_request.pk}"
+    if action == "determine":
+        outcome = Determination.Outcome(data["outcome"]).label
+        return f"{number} is determined: {outcome.lower()}. The developer is told."
+    return {
+        "submit": f"{number} is submitted for review.",
+        "withdraw": f"{number} is withdrawn.",
+        "request_reconsideration": f"Reconsideration of request #{review_request.pk} is "
+                                   "requested: it is in review again.",
+        "start_review": f"{number} is in review.",
+        "request_information": f"Your question is sent: request #{review_request.pk} waits for "
+                               "the developer's answer.",
+    }[action]
+
+
+def _request_confirmation(review_request, action: str, data: dict) -> dict | None:
+    """What the confirmation page of a weighty move (withdraw, determine) says, or None."""
+    back = reverse("request_detail", args=[review_request.pk])
+    if action == "withdraw":
+        return dict(
+            title=f"Withdraw request #{review_request.pk}",
+            consequence=f"Request #{review_request.pk} for {review_request.model} is withdrawn: "
+                        "the review stops, the agency is told, and the request cannot be "
+                        "reopened (you may file a new one).",
+            details=[("Reason", data.get("reason", ""))], button="Withdraw the request",
+            back_url=back)
+    if action == "determine":
+        outcome = Determination.Outcome(data["outcome"]).label
+        return dict(
+            title=f"Record the determination on request #{review_request.pk}",
+            consequence=f"The determination that {review_request.model} is "
+                        f"\u201c{outcome.lower()}\u201d is recorded on request "
+                        f"#{review_request.pk} and sent to the developer with the rationale. "
+                        "It cannot be edited; a change takes a reconsideration.",
+            details=[("Outcome", outcome), ("Rationale (the developer reads it)",
+                                            data.get("rationale", "")),
+                     ("Internal notes (agency only)", data.get("internal_notes", "")),
+                     ("Override reason (agency only)", data.get("override_reason", ""))],
+            button="Record the determination", danger=False, back_url=back)
+    return None
+
+
 @login_required
 @require_POST
 def request_action(request, pk, action):
@@ -255,17 +316,31 @@ def request_action(request, pk, action):
         messages.error(request, "Unknown action.")
         return redirect("request_detail", pk=pk)
     form_class, call = REQUEST_ACTIONS[action]
-    if form_class is None:
-        if call_service(request, None, lambda: call(review_request, request.user, {})) is not None:
-            messages.success(request, "Done.")
+    form = form_class(request.POST) if form_class is not None else None
+    if form is not None and not form.is_valid():
+        return _request_page(request, selectors.request_detail_for_user(user=request.user, pk=pk),
+                             **{FORM_NAMES[form_class]: form})
+    data = form.cleaned_data if form is not None else {}
+    confirmation = _request_confirmation(review_request, action, data)
+
+    def act():
+        return call(review_request, request.user, data)
+
+    done = (call_service(request, form, act) if confirmation is None else
+            call_service_confirmed(request, form, act, confirmation=confirmation))
+    if isinstance(done, HttpResponse):
+        return done  # the confirmation page
+    if done is not None:
+        messages.success(request, _request_done(review_request, action, data))
         return redirect("request_detail", pk=pk)
-    form = form_class(request.POST)
-    if form.is_valid() and call_service(request, form, lambda: call(
-            review_request, request.user, form.cleaned_data)) is not None:
-        messages.success(request, "Done.")
+    review_request = selectors.request_detail_for_user(user=request.user, pk=pk)
+    if form is None or action not in services.request_actions_available(
+            actor=request.user, review_request=review_request):
+        # The page no longer shows this action's form: say why it was refused up top.
+        for error in form.non_field_errors() if form is not None else []:
+            messages.error(request, error)
         return redirect("request_detail", pk=pk)
-    return _request_page(request, selectors.request_detail_for_user(user=request.user, pk=pk),
-                         **{FORM_NAMES[form_class]: form})
+    return _request_page(request, review_request, **{FORM_NAMES[form_class]: form})
 
 
 @login_required
@@ -378,7 +453,18 @@ def window_cancel_view(request, pk):
     window = selectors.window_get_for_user(user=request.user, pk=pk)
     form = ReasonForm(request.POST)
     form.is_valid()
-    if call_service(request, None, lambda: window_cancel(
-            window=window, actor=request.user, reason=form.cleaned_data.get("reason", ""))):
-        messages.success(request, "The window is cancelled.")
+    reason = form.cleaned_data.get("reason", "")
+    span = f"{window.starts_at:%Y-%m-%d %H:%M} \u2013 {window.ends_at:%Y-%m-%d %H:%M} UTC"
+    done = call_service_confirmed(request, None, lambda: window_cancel(
+        window=window, actor=request.user, reason=reason), confirmation=dict(
+            title=f"Cancel the government access window of {window.model}",
+            consequence=f"The window {span} is cancelled: the agency's pre-release access to "
+                        f"{window.model} through it does not happen or ends now. You may "
+                        "schedule a new window afterwards.",
+            details=[("Reason", reason)], button="Cancel the window",
+            back_url=reverse("model_detail", args=[window.model_id]) + "#windows"))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
+        messages.success(request, f"The window {span} for {window.model} is cancelled.")
     return redirect("model_detail", pk=window.model_id)

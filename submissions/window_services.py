@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts import policy
@@ -16,7 +17,7 @@ from accounts.models import User
 from audit.services import audit_record
 from notifications import submission_events
 from review_portal.errors import ApplicationError, TransitionNotAllowed
-from submissions.models import AccessWindow, FrontierModel
+from submissions.models import AccessWindow, Determination, FrontierModel, ReviewRequest
 from submissions.selectors import model_is_covered
 
 
@@ -91,6 +92,32 @@ def to_utc(value: datetime) -> datetime:
     return value
 
 
+def _schedule_refusal(model: FrontierModel) -> str | None:
+    """Why no window can be scheduled for `model` now, or None: one query (whether the
+    determination in force, as `model_is_covered` reads it, is covered, and whether a
+    government window is scheduled already)."""
+    in_force = Determination.objects.filter(
+        request__model=OuterRef("pk"), request__status=ReviewRequest.Status.DETERMINED,
+    ).order_by("-decided_at", "-id").values("outcome")[:1]
+    scheduled = AccessWindow.objects.filter(model=OuterRef("pk"),
+                                            kind=AccessWindow.Kind.GOVERNMENT,
+                                            status=AccessWindow.Status.SCHEDULED)
+    outcome, has_window = FrontierModel.objects.filter(pk=model.pk).annotate(
+        outcome=Subquery(in_force), has_window=Exists(scheduled)).values_list(
+        "outcome", "has_window").get()
+    if outcome != Determination.Outcome.COVERED:
+        return ("A government access window is scheduled only for a model determined to be a "
+                "covered frontier model.")
+    if has_window:
+        return "This model already has a government window; change it instead."
+    return None
+
+
+def window_may_schedule(*, actor, model: FrontierModel) -> bool:
+    """`window_schedule` would accept a window for `model` from `actor` now (one query)."""
+    return policy.is_developer_of(actor, model) and _schedule_refusal(model) is None
+
+
 @transaction.atomic
 def window_schedule(*, model: FrontierModel, actor: User, starts_at: datetime,
                     ends_at: datetime) -> AccessWindow:
@@ -98,13 +125,9 @@ def window_schedule(*, model: FrontierModel, actor: User, starts_at: datetime,
     # Lock the model row and check against what it holds now: the caller's copy may predate a
     # move of the partner release, whose recheck would then never see this window.
     model = FrontierModel.objects.select_for_update().get(pk=model.pk)
-    if not model_is_covered(model=model):
-        raise ApplicationError("A government access window is scheduled only for a model "
-                               "determined to be a covered frontier model.", status=409)
-    if model.windows.filter(kind=AccessWindow.Kind.GOVERNMENT,
-                            status=AccessWindow.Status.SCHEDULED).exists():
-        raise ApplicationError("This model already has a government window; change it instead.",
-                               status=409)
+    refusal = _schedule_refusal(model)
+    if refusal is not None:
+        raise ApplicationError(refusal, status=409)
     starts_at, ends_at = to_utc(starts_at), to_utc(ends_at)
     _validate(model=model, starts_at=starts_at, ends_at=ends_at, check_start_in_past=True)
     window = AccessWindow(model=model, kind=AccessWindow.Kind.GOVERNMENT, starts_at=starts_at,
@@ -148,14 +171,26 @@ def window_change(*, window: AccessWindow, actor: User, starts_at: datetime,
     return window
 
 
+def _cancel_refusal(window: AccessWindow) -> str | None:
+    if window.status != AccessWindow.Status.SCHEDULED:
+        return "This window is already cancelled."
+    if window.ends_at <= timezone.now():
+        return "A window that has ended cannot be cancelled."
+    return None
+
+
+def window_may_cancel(*, actor, window: AccessWindow) -> bool:
+    """`window_cancel` would accept this now (the rule pages ask before offering it)."""
+    return policy.is_developer_of(actor, window.model) and _cancel_refusal(window) is None
+
+
 @transaction.atomic
 def window_cancel(*, window: AccessWindow, actor: User, reason: str = "") -> AccessWindow:
     _require_developer(actor, window.model)
     window = AccessWindow.objects.select_for_update().select_related("model").get(pk=window.pk)
-    if window.status != AccessWindow.Status.SCHEDULED:
-        raise TransitionNotAllowed("This window is already cancelled.")
-    if window.ends_at <= timezone.now():
-        raise TransitionNotAllowed("A window that has ended cannot be cancelled.")
+    refusal = _cancel_refusal(window)
+    if refusal is not None:
+        raise TransitionNotAllowed(refusal)
     window.status = AccessWindow.Status.CANCELLED
     window.save(update_fields=["status", "updated_at"])
     audit_record(actor=actor, action="window.cancelled", obj=window,

@@ -198,7 +198,8 @@ ACTION_CASES = [
     ("submit", "draft", {}, "submitted", table(
         owner=302, colleague=302, outsider=404, reviewer=404, reviewer2=404, admin=403,
         partner=404, anonymous=LOGIN)),
-    ("withdraw", "in_review", {"reason": "Changed plans."}, "withdrawn", table(
+    # Weighty moves carry the confirmation step's field (tests/test_confirmations.py).
+    ("withdraw", "in_review", {"reason": "Changed plans.", "confirm": "yes"}, "withdrawn", table(
         owner=302, colleague=302, outsider=404, reviewer=403, reviewer2=404, admin=403,
         partner=404, anonymous=LOGIN)),
     ("request_information", "in_review", {"question": "Which scaffolds?"},
@@ -207,7 +208,7 @@ ACTION_CASES = [
         partner=404, anonymous=LOGIN)),
     ("determine", "in_review",
      {"outcome": "covered", "rationale": "Above the level.", "internal_notes": "n",
-      "override_reason": "Exploits above the level."},
+      "override_reason": "Exploits above the level.", "confirm": "yes"},
      "determined", table(
         owner=403, colleague=403, outsider=404, reviewer=302, reviewer2=404, admin=403,
         partner=404, anonymous=LOGIN)),
@@ -350,7 +351,8 @@ def test_only_the_models_developers_schedule_its_window(client, covered, actor, 
 def test_only_the_models_developers_cancel_its_window(client, covered, actor, expected):
     window = _window(covered)
     as_(client, covered, actor)
-    response = client.post(reverse("window_cancel", args=[window.pk]), {"reason": "x"})
+    response = client.post(reverse("window_cancel", args=[window.pk]),
+                           {"reason": "x", "confirm": "yes"})
     check(response, expected)
     window.refresh_from_db()
     cancelled = window.status == AccessWindow.Status.CANCELLED

@@ -229,8 +229,9 @@ def _workers(w, n):
 LISTINGS = {
     "models": Listing("owner", lambda w: "/models/", _models, queries=7),
     "requests": Listing("owner", lambda w: "/requests/", _requests, queries=7),
+    # An admin's request list reads the rows' assignments (the "needs your action" marks).
     "requests filtered": Listing("admin", lambda w: "/requests/?status=draft", _requests,
-                                 queries=8),
+                                 queries=9),
     "windows": Listing("admin", lambda w: "/windows/", _windows, queries=8),
     "audit trail": Listing("admin", lambda w: "/audit/?action=paging.tested", _audit,
                            queries=7),
@@ -253,7 +254,8 @@ LISTINGS = {
         pattern_rows(r"<tr><td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"), "history_page", queries=14),
     "a request's runs": Listing(
         "reviewer", lambda w: f"/requests/{w.request.pk}/evaluation/", _runs,
-        pattern_rows(r'<tr><td><a href="/runs/\d+/">'), queries=14, setup=_in_review),
+        # ... and the request's assignments: "Run the suite" is for an assigned reviewer.
+        pattern_rows(r'<tr><td><a href="/runs/\d+/">'), queries=15, setup=_in_review),
     "a run's samples": Listing(
         "reviewer", lambda w: f"/runs/{w.run.pk}/", _samples,
         pattern_rows(r"<tr><td>s-\d+</td>"), queries=9, setup=_finished_run),

@@ -472,8 +472,10 @@ QUERIES = {
     "/api/v1/runs/": {"reviewer": 7, "admin": 7},
     "/api/v1/suites/": {"reviewer": 7, "admin": 7},
     # Includes the active policy and its rules, for the thresholds on the chart. The runs are
-    # paged (review_portal/pagination.py): a bounded COUNT, then the page's rows.
-    "/requests/{request}/evaluation/": {"reviewer": 15, "admin": 15},
+    # paged (review_portal/pagination.py): a bounded COUNT, then the page's rows. A reviewer's
+    # page also reads the request's assignments: "Run the suite" is offered only to an
+    # assigned reviewer (evaluations.services.run_start_refusal).
+    "/requests/{request}/evaluation/": {"reviewer": 16, "admin": 15},
 }
 
 
@@ -509,8 +511,9 @@ def test_the_chart_has_room_for_every_category(client, evaluated):
     run.save(update_fields=["metrics"])
     as_(client, evaluated, "reviewer")
     body = client.get(f"/requests/{evaluated.request.pk}/evaluation/").content.decode()
-    # one bar of the first suite's run and four of the second's, 32 units each
-    assert 'viewBox="0 0 800 168"' in body
+    # one bar of the first suite's run and four of the second's, 32 units each, and 76 for
+    # the axes' titles and ticks
+    assert 'viewBox="0 0 800 236"' in body
     assert body.count('<rect x="220" y="6" width="400"') == 5
 
 

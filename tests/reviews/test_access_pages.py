@@ -124,7 +124,7 @@ def test_an_admin_names_the_lead_when_assigning_from_the_page(client, panel):
 def test_an_assigned_reviewer_recuses_from_the_request_page(client, panel, actor, expected):
     as_(client, panel, actor)
     response = client.post(reverse("recuse", args=[panel.request.pk]),
-                           {"note": "Conflict found."})
+                           {"note": "Conflict found.", "confirm": "yes"})
     check(response, expected)
     assert Recusal.objects.count() == (1 if expected == 302 else 0)
     if expected == 302:
@@ -185,13 +185,13 @@ def test_a_review_is_saved_from_the_form_by_assigned_reviewers_only(client, pane
 def test_submitting_from_the_form_is_final(client, panel):
     as_(client, panel, "member")
     url = reverse("review_edit", args=[panel.request.pk])
-    response = client.post(url, _review_post(submit="1"))
+    response = client.post(url, _review_post(submit="1", confirm="yes"))
     assert response["Location"] == reverse("request_detail", args=[panel.request.pk]) + "#reviews"
     review = Review.objects.get()
     assert review.status == "submitted"
     # The form now leads to the read-only review; a new post changes nothing.
     assert client.get(url)["Location"] == reverse("review_detail", args=[review.pk])
-    client.post(url, _review_post(submit="1", confidence="low"))
+    client.post(url, _review_post(submit="1", confidence="low", confirm="yes"))
     review.refresh_from_db()
     assert review.confidence == "medium"
 
@@ -227,7 +227,8 @@ def test_a_reviewer_reads_the_others_reviews_on_the_pages_only_after_submitting(
     assert "hidden until you submit your own" in html
     assert reverse("review_detail", args=[lead_review.pk]) not in html
 
-    client.post(reverse("review_edit", args=[panel.request.pk]), _review_post(submit="1"))
+    client.post(reverse("review_edit", args=[panel.request.pk]),
+                _review_post(submit="1", confirm="yes"))
 
     html = client.get(request_url).content.decode()
     assert "hidden until you submit" not in html
@@ -267,7 +268,8 @@ def test_only_the_lead_is_offered_the_determination_form(client, panel):
 def test_only_the_lead_determines_from_the_page(client, panel, actor, expected):
     as_(client, panel, actor)
     response = client.post(reverse("request_action", args=[panel.request.pk, "determine"]),
-                           {"outcome": "not_covered", "rationale": "Below the level."})
+                           {"outcome": "not_covered", "rationale": "Below the level.",
+                            "confirm": "yes"})
     check(response, expected)
     assert Determination.objects.exists() == (expected == 302)
 
@@ -281,7 +283,7 @@ def test_an_override_without_a_reason_is_refused_on_the_page(client, panel):
     assert not Determination.objects.exists()
     assert _changes() == before
     client.post(url, {"outcome": "covered", "rationale": "Above.",
-                      "override_reason": "Red-team evidence."})
+                      "override_reason": "Red-team evidence.", "confirm": "yes"})
     assert Determination.objects.get().overridden
 
 
@@ -366,7 +368,7 @@ def test_the_new_policy_form_starts_from_the_active_version(client, panel):
 def test_a_used_policy_version_is_not_edited_from_the_page(client, panel):
     as_(client, panel, "lead")
     client.post(reverse("request_action", args=[panel.request.pk, "determine"]),
-                {"outcome": "not_covered", "rationale": "Below."})
+                {"outcome": "not_covered", "rationale": "Below.", "confirm": "yes"})
     as_(client, panel, "admin")
     url = reverse("policy_edit", args=[panel.policy.pk])
     response = client.post(url, _policy_post(name="Changed"), follow=True)
@@ -422,7 +424,7 @@ def test_only_admins_activate_a_version_from_the_page(client, panel, kind, actor
         obj = rubric_create(actor=panel.admin, name="Other",
                             dimensions=[{"key": "a", "name": "A", "guidance": "g"}])
     as_(client, panel, actor)
-    check(client.post(reverse(f"{kind}_activate", args=[obj.pk])), expected)
+    check(client.post(reverse(f"{kind}_activate", args=[obj.pk]), {"confirm": "yes"}), expected)
     obj.refresh_from_db()
     assert obj.is_active == (expected == 302)
 

@@ -600,7 +600,8 @@ def test_the_page_extends_an_active_window_scheduled_with_seconds(covered, clien
 def test_the_page_cancels_a_window(covered, client):
     window = schedule(covered, days=10)
     client.force_login(covered.colleague)
-    response = client.post(reverse("window_cancel", args=[window.pk]), {"reason": "Later."})
+    response = client.post(reverse("window_cancel", args=[window.pk]),
+                           {"reason": "Later.", "confirm": "yes"})
     assert response.status_code == 302
     assert AccessWindow.objects.get().status == AccessWindow.Status.CANCELLED
     assert window_events("window.cancelled").get().actor == covered.colleague
