@@ -3,7 +3,9 @@ from urllib.parse import urlencode
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts import time_zones
 from accounts.selectors import (
     needs_second_factor,
     security_key_required,
@@ -60,3 +62,27 @@ class RequireSecondFactorMiddleware:
         if next_ and request.method == "GET":
             url += "?" + urlencode({"next": request.get_full_path()})
         return redirect(url)
+
+
+class UserTimeZoneMiddleware:
+    """Pages render times in the signed-in user's own zone (a profile setting; UTC by default).
+    The API always speaks UTC, whoever calls it: its answers are data for programs, and a
+    client that shares one URL across users must get the same text."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        name = time_zones.UTC_NAME
+        if not request.path.startswith("/api/") and request.path not in PROBE_PATHS \
+                and user is not None and user.is_authenticated:
+            name = time_zones.zone_name_of(user)
+        if name == time_zones.UTC_NAME:
+            timezone.deactivate()  # settings.TIME_ZONE, which is UTC
+        else:
+            timezone.activate(time_zones.zone(name))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -8,6 +8,8 @@ class User(AbstractUser):
     """The portal's user. Custom from the first migration so it can grow without a data move."""
 
     email = models.EmailField("email address", unique=True)
+    # The IANA zone the user's pages show times in (accounts/time_zones.py); blank: UTC.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     @property
     def membership_or_none(self) -> "Membership | None":

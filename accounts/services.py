@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from accounts import time_zones
 from accounts.models import ApiToken, Membership, Organisation, User
 from audit.services import audit_record
 from review_portal.errors import ApplicationError
@@ -115,3 +116,14 @@ def mfa_change_record(*, user: User, authenticator, change: str, authenticator_i
     membership = user.membership_or_none
     audit_record(actor=user, action=f"mfa.{kind}_{change}", obj=user,
                  organisation=membership.organisation if membership else None, data=data)
+
+
+def user_set_time_zone(*, user: User, time_zone: str) -> User:
+    """The zone the user's pages show times in (and forms start in). UTC clears the choice."""
+    time_zone = (time_zone or "").strip()
+    if time_zone not in time_zones.names():
+        raise ApplicationError("Choose a time zone from the list, e.g. America/New_York.",
+                               field="time_zone")
+    user.time_zone = "" if time_zone == time_zones.UTC_NAME else time_zone
+    user.save(update_fields=["time_zone"])
+    return user

@@ -101,6 +101,7 @@ urlpatterns = [
     path("models/<int:model_pk>/endpoint/", evaluation_views.endpoint_edit,
          name="endpoint_edit"),
     path("profile/", account_views.profile, name="profile"),
+    path("profile/time-zone/", account_views.time_zone_set, name="profile_time_zone"),
     path("profile/tokens/<int:pk>/revoke/", account_views.token_revoke, name="token_revoke"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -4,11 +4,13 @@ import zoneinfo
 from datetime import datetime
 
 from django import forms
+from django.utils import timezone as django_timezone
 
 from submissions.models import Artifact, ComputeMethod, Determination, Modality
 
 TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())
                     if "/" in tz or tz == "UTC"]
+_TIMEZONE_NAMES = frozenset(tz for tz, _ in TIMEZONE_CHOICES)
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -19,11 +21,19 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 class ZonedForm(forms.Form):
-    """Datetimes typed in a chosen time zone (default UTC); stored in UTC by the services."""
+    """Datetimes typed in a chosen time zone, stored in UTC by the services. The zone starts as
+    the one the page is shown in (the user's own, accounts/time_zones.py), and so do the
+    datetimes the form shows (Django renders them in the current zone)."""
 
     timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC",
                                  help_text="The time zone of the dates above.")
     zoned_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = django_timezone.get_current_timezone_name()
+        if current in _TIMEZONE_NAMES:
+            self.fields["timezone"].initial = current
 
     def clean(self):
         cleaned = super().clean()

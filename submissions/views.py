@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import policy
@@ -65,9 +66,10 @@ def model_list(request):
 
 def _model_initial(model: FrontierModel) -> dict:
     initial = {f: getattr(model, f) for f in services.MODEL_FIELDS}
+    # Shown in the zone the page is in (the user's own), and the form says so.
     for f in ("planned_partner_release_at", "planned_public_release_at"):
-        initial[f] = initial[f].strftime("%Y-%m-%dT%H:%M")
-    initial["timezone"] = "UTC"
+        initial[f] = timezone.localtime(initial[f]).strftime("%Y-%m-%dT%H:%M")
+    initial["timezone"] = timezone.get_current_timezone_name()
     return initial
 
 
@@ -419,10 +421,10 @@ def window_edit(request, model_pk):
         raise PermissionDenied
     window = model.windows.filter(kind=AccessWindow.Kind.GOVERNMENT,
                                   status=AccessWindow.Status.SCHEDULED).first()
-    initial = {"timezone": "UTC"}
+    initial = {"timezone": timezone.get_current_timezone_name()}
     if window:
-        initial |= {"starts_at": window.starts_at.strftime("%Y-%m-%dT%H:%M"),
-                    "ends_at": window.ends_at.strftime("%Y-%m-%dT%H:%M")}
+        initial |= {f: timezone.localtime(getattr(window, f)).strftime("%Y-%m-%dT%H:%M")
+                    for f in ("starts_at", "ends_at")}
     form = WindowForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

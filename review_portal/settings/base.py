@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages in the user's own time zone; the API in UTC (accounts/time_zones.py).
+    "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Government sessions end 8 h after sign-in and after 30 min idle (accounts/sessions.py).
     "accounts.sessions.SessionLifetimeMiddleware",
@@ -105,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.membership",
             ],
+            # {{ moment|when }} on every page: the user's zone with UTC beside it.
+            "builtins": ["review_portal.templatetags.portal_time"],
         },
     },
 ]
