@@ -251,7 +251,8 @@ LISTINGS = {
         "artifacts_page", queries=14),
     "a request's history": Listing(
         "owner", _request_page, _history,
-        pattern_rows(r"<tr><td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"), "history_page", queries=14),
+        pattern_rows(r'<tr><td><time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d'),
+        "history_page", queries=14),
     "a request's runs": Listing(
         "reviewer", lambda w: f"/requests/{w.request.pk}/evaluation/", _runs,
         # ... and the request's assignments: "Run the suite" is for an assigned reviewer.
