@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Value
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -61,6 +62,14 @@ class State:
         SCHEDULED: "#56B4E9", ACTIVE: "#009E73", ENDING_SOON: "#E69F00", ENDED: "#999999",
         REVOKED: "#D55E00", CANCELLED: "#BBBBBB", FLAGGED: "#CC79A7", SUSPENDED: "#F0E442",
     }
+    # A mark per state over its colour (an SVG path in an 8 x 8 tile), so that no state is told
+    # apart by colour alone: the timeline's bars and the legend's swatches use the same patterns.
+    MARKS = {
+        SCHEDULED: "M1.5 2.5h1M5.5 6.5h1", ACTIVE: "",
+        ENDING_SOON: "M-2 2L2-2M0 8L8 0M6 10L10 6", ENDED: "M0 4H8",
+        REVOKED: "M0 0L8 8M8 0L0 8", CANCELLED: "M0 0L8 8M-2 6L2 10M6-2L10 2",
+        FLAGGED: "M4 0V8", SUSPENDED: "M0 4H8M4 0V8",
+    }
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class TrackedWindow:
     ends_at: datetime
     state: str
     note: str  # flag or revocation reason; shown to admins and the developer only
+    request_id: int | None = None  # a partner grant's access request (its page)
 
     @property
     def state_label(self) -> str:
@@ -85,6 +95,14 @@ class TrackedWindow:
     @property
     def colour(self) -> str:
         return State.COLOURS[self.state]
+
+    @property
+    def url(self) -> str:
+        """Where the window's bar and row lead: the model's page (its government window) or
+        the access request a partner grant came from."""
+        if self.kind == PARTNER and self.request_id:
+            return reverse("access_request_detail", args=[self.request_id])
+        return reverse("model_detail", args=[self.model_id]) + "#windows"
 
     @property
     def uid(self) -> str:
@@ -137,7 +155,7 @@ def _from_grant(grant: AccessGrant, now: datetime) -> TrackedWindow:
         developer_id=grant.model.organisation_id, developer=grant.model.organisation.name,
         holder_id=grant.organisation_id, holder=grant.organisation.name,
         starts_at=grant.starts_at, ends_at=grant.ends_at, state=grant_state(grant, now),
-        note=grant.revoke_reason)
+        note=grant.revoke_reason, request_id=grant.request_id)
 
 
 def _rows(windows, grants) -> list[TrackedWindow]:

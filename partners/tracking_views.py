@@ -78,6 +78,7 @@ def window_tracking(request):
         "range": page.date_range, "timeline": tracking.timeline(page.rows, page.date_range),
         "models": models, "organisations": organisations,
         "legend": list(tracking.State.LABELS.items()),
+        "patterns": [(key, tracking.State.MARKS[key]) for key in tracking.State.LABELS],
         "geometry": {"label_w": tracking.LABEL_W, "chart_w": tracking.CHART_W,
                      "width": tracking.LABEL_W + tracking.CHART_W}})
 

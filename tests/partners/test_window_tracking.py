@@ -267,7 +267,7 @@ def test_the_page_is_paginated_and_its_links_keep_the_filters(tracked, client, s
     seen = []
     for number in (1, 2, 3, 4):
         html = client.get(PAGE, wide() | {"page": number}).content.decode()
-        seen += re.findall(r"<td>(Government|Partner grant) #(\d+)</td>", html)
+        seen += re.findall(r'<td><a href="[^"]+">(Government|Partner grant) #(\d+)</a></td>', html)
         assert re.search(r'aria-current="page"><span class="visually-hidden">Page </span>'
                          rf"{number}<", html)
         assert ('rel="next"' in html) == (number < 4) and ('rel="prev"' in html) == (number > 1)
@@ -382,3 +382,34 @@ def test_the_page_and_api_run_the_same_queries_for_n_and_3n_windows(pw, client, 
     assert after == before
     assert before["api"] == before["api, next page"]
     assert len(client.get(API, {"page_size": 500}).json()["results"]) == 24
+
+
+def test_every_bar_and_row_leads_to_its_window_and_no_state_is_told_by_colour_alone(tracked,
+                                                                                    client):
+    client.force_login(tracked.w.admin)
+    body = client.get(PAGE, wide()).content.decode()
+    grant, government = tracked.revoked, tracked.flagged
+    grant_url = reverse("access_request_detail", args=[grant.request_id])
+    model_url = reverse("model_detail", args=[government.model_id]) + "#windows"
+    assert body.count('<a href="' + grant_url + '" class="window-link">') == 1
+    assert f'<a href="{model_url}" class="window-link">' in body
+    assert f'<td><a href="{grant_url}">Partner grant #{grant.pk}</a></td>' in body
+    assert client.get(grant_url).status_code == 200
+    assert client.get(model_url.split("#")[0]).status_code == 200
+    # One pattern per state, each with a mark but one (solid), all different; the legend and
+    # the bars fill with them.
+    marks = tracking.State.MARKS
+    assert set(marks) == set(tracking.State.LABELS)
+    assert len(set(marks.values())) == len(marks) and list(marks.values()).count("") == 1
+    for key, label in tracking.State.LABELS.items():
+        assert f'<pattern id="pattern-{key}"' in body
+        assert f'<rect class="window-{key}" width="18" height="14"/></svg> {label}</li>' in body
+    css = (settings_base_dir() / "static/css/portal.css").read_text()
+    for key in tracking.State.LABELS:
+        assert f"rect.window-{key} {{ fill: url(#pattern-{key}); }}" in css
+
+
+def settings_base_dir():
+    from django.conf import settings
+
+    return settings.BASE_DIR
