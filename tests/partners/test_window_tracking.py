@@ -391,8 +391,8 @@ def test_every_bar_and_row_leads_to_its_window_and_no_state_is_told_by_colour_al
     grant, government = tracked.revoked, tracked.flagged
     grant_url = reverse("access_request_detail", args=[grant.request_id])
     model_url = reverse("model_detail", args=[government.model_id]) + "#windows"
-    assert body.count('<a href="' + grant_url + '" class="window-link">') == 1
-    assert f'<a href="{model_url}" class="window-link">' in body
+    assert body.count('<a href="' + grant_url + '" class="window-link" aria-label="') == 1
+    assert f'<a href="{model_url}" class="window-link" aria-label="' in body
     assert f'<td><a href="{grant_url}">Partner grant #{grant.pk}</a></td>' in body
     assert client.get(grant_url).status_code == 200
     assert client.get(model_url.split("#")[0]).status_code == 200
