@@ -74,6 +74,13 @@ def is_government(user) -> bool:
     return role_of(user) in (R.REVIEWER, R.PROGRAM_ADMIN)
 
 
+def is_government_member(user) -> bool:
+    """Whether the user's membership is on the government side, active or not: a history keeps
+    calling a former reviewer "The agency" to developers and partners."""
+    membership = getattr(user, "membership_or_none", None)
+    return membership is not None and membership.role in (R.REVIEWER, R.PROGRAM_ADMIN)
+
+
 def sees_agency_identities(user) -> bool:
     """May learn which agency reviewer acted; developers and partners only see "the agency"."""
     return is_government(user)

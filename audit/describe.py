@@ -11,6 +11,8 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 
+from accounts import policy
+
 # code -> (label in the action list, what the actor did: the verb before the object)
 ACTIONS: dict[str, tuple[str, str]] = {
     # models
@@ -230,8 +232,7 @@ def actor_name(event, *, hide_government: bool = False) -> str:
         return "The portal" if event.actor_label == "system" else event.actor_label
     actor = event.actor
     if hide_government:
-        membership = getattr(actor, "membership_or_none", None)
-        if membership is not None and membership.is_government:
+        if policy.is_government_member(actor):
             return "The agency"
     return actor.get_full_name() or event.actor_label
 
