@@ -61,7 +61,9 @@ def test_the_page_shows_a_bad_date_as_a_form_error_and_still_lists_windows(track
         response = client.get(PAGE, data={field: value})
         assert response.status_code == 200, (field, value)
         html = response.content.decode()
-        assert 'class="error"' in html and f"{field}:" in html, (field, value)
+        # The error summary names the field and links to it.
+        assert "error-summary" in html and f'href="#id_{field}"' in html, (field, value)
+        assert f'id="id_{field}"' in html
         # The filter that could not be read is dropped, not half-applied: the page lists what
         # the user may track (the partner's active grant is on the owner's model).
         assert f"Partner grant #{tracked.grant.pk}<" in html, (field, value)
@@ -90,7 +92,7 @@ def test_the_page_accepts_the_edges_of_the_range(tracked, client):
                                       "date_to": f"{tracking.FILTER_DATE_MAX:%Y-%m-%d}"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'class="error"' not in html
+    assert "error-summary" not in html
     assert f"Partner grant #{tracked.grant.pk}<" in html
 
 
@@ -118,4 +120,5 @@ def test_a_huge_model_or_organisation_number_is_a_400_not_a_500(tracked, api, cl
         assert response.json()["field"] == field
         assert api.get(API, data={field: str(2**63 - 1)}).json()["results"] == []
     client.force_login(tracked.w.admin)
-    assert 'class="error"' in client.get(PAGE, data={"model": "9" * 30}).content.decode()
+    html = client.get(PAGE, data={"model": "9" * 30}).content.decode()
+    assert "error-summary" in html and 'href="#id_model"' in html
