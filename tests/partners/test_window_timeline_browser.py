@@ -41,4 +41,8 @@ def test_the_timeline_draws_every_window_on_one_axis_in_a_browser(tracked, serve
     ended = by_key["partner", tracked.ended.pk]
     assert flagged["left"] < grant["right"] and grant["left"] < flagged["right"]
     assert ended["right"] <= grant["right"]  # it ended before the live grant ends
-    assert grant["fill"] == "rgb(0, 158, 115)"  # active: #009E73
+    # Active: its pattern, whose tile is #009E73 (a mark per state keeps colour from being
+    # the only cue; the active one is the solid one).
+    assert grant["fill"] == 'url("#pattern-active")'
+    tile = page.eval_on_selector("#pattern-active rect", "r => getComputedStyle(r).fill")
+    assert tile == "rgb(0, 158, 115)"
