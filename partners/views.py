@@ -15,14 +15,13 @@ from accounts.policy import is_program_admin
 from notifications.services import granted_model_viewed
 from partners import selectors, services
 from partners.models import PartnerProfile
-from review_portal.errors import ApplicationError
-from review_portal.pages import call_service, call_service_confirmed, download_refused
+from review_portal.pages import call_service, call_service_confirmed
 from review_portal.pagination import paginate
-from submissions.api import artifact_response
-from submissions.artifact_services import artifact_read, artifact_set_shareable
+from submissions.artifact_services import artifact_set_shareable
 from submissions.forms import LocalDateTimeInput, ZonedForm
 from submissions.models import FrontierModel
 from submissions.selectors import artifact_get_for_user, model_get_for_user
+from submissions.views import artifact_download_page
 
 
 class ReasonForm(forms.Form):
@@ -200,12 +199,8 @@ def grant_token_view(request, pk):
 @login_required
 def partner_artifact_download(request, pk):
     """A document the developer shared, for a partner whose grant on its model is live."""
-    artifact = selectors.partner_artifact_get_for_user(user=request.user, pk=pk)
-    try:
-        data = artifact_read(artifact=artifact, actor=request.user)
-    except ApplicationError as exc:  # the stored file is missing, or the storage is down
-        return download_refused(exc)
-    return artifact_response(artifact, data)
+    return artifact_download_page(
+        request, selectors.partner_artifact_get_for_user(user=request.user, pk=pk))
 
 
 # --- forms for partners and developers ------------------------------------------------------

@@ -393,14 +393,20 @@ def artifact_create(request, pk):
                          artifact_form=form)
 
 
-@login_required
-def artifact_download(request, pk):
-    artifact = selectors.artifact_get_for_user(user=request.user, pk=pk)
+def artifact_download_page(request, artifact):
+    """An artifact the caller may read, as a download (the read is audited); a missing file or
+    a storage that is down answers its refusal page. Shared by every page that serves one."""
     try:
         data = artifact_read(artifact=artifact, actor=request.user)
     except ApplicationError as exc:  # the stored file is missing, or the storage is down
         return download_refused(exc)
     return artifact_response(artifact, data)
+
+
+@login_required
+def artifact_download(request, pk):
+    return artifact_download_page(
+        request, selectors.artifact_get_for_user(user=request.user, pk=pk))
 
 
 # --- windows --------------------------------------------------------------------------------
