@@ -103,8 +103,12 @@ def test_the_store_going_down_while_the_worker_writes_the_log_fails_the_run_with
 
     s3_proxy.close()  # the store is gone for good while Inspect flushes and finishes the log
 
-    # Inspect's S3 clients retry for about a minute and a half before they give up.
-    run = wait_for(lambda: _finished(run_id), seconds=240)
+    # Inspect's S3 clients retry every call up to 10 times (botocore's adaptive mode, backing
+    # off up to 20 s between tries; inspect_ai/_util/asyncfiles.py sets it, and an explicit
+    # client Config wins over AWS_MAX_ATTEMPTS), and finishing a log makes several calls: the
+    # run fails about four minutes after the store went away (229 s measured beside another
+    # test run), and CI machines are busier: the wait allows twice that.
+    run = wait_for(lambda: _finished(run_id), seconds=480)
     assert run is not None, worker.log()[-3000:]
     assert run.status == EvaluationRun.Status.FAILED
     assert "could not be written to the portal's storage" in run.error, run.error
