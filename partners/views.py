@@ -15,6 +15,7 @@ from accounts.policy import is_program_admin
 from notifications.services import granted_model_viewed
 from partners import selectors, services
 from partners.models import PartnerProfile
+from partners.workflow import PROFILE_TRANSITIONS
 from review_portal.pages import call_service, call_service_confirmed
 from review_portal.pagination import paginate
 from submissions.artifact_services import artifact_set_shareable
@@ -39,18 +40,51 @@ def partner_list(request):
         "reason_form": ReasonForm()})
 
 
+def _partner_move_confirmation(profile: PartnerProfile, action: str, reason: str) -> dict:
+    """What the confirmation page of a vetting move says (shown only if the move is allowed)."""
+    name = profile.organisation.name
+    title, consequence, button = {
+        "vet": (f"Vet {name} as a trusted partner",
+                f"{name} becomes a vetted partner organisation: its members may request early "
+                "access to covered models"
+                + (", and the grants it still holds work again at once"
+                   if profile.status == PartnerProfile.Status.SUSPENDED else "")
+                + ". Its members are told.",
+                "Vet the organisation"),
+        "suspend": (f"Suspend {name}",
+                    f"{name} loses its early access at once: its grants stop working, gateway "
+                    "tokens included, and its members cannot request access until a program "
+                    "admin vets it again. Its members are told.",
+                    "Suspend the organisation"),
+        "revoke": (f"Revoke {name} as a trusted partner",
+                   f"{name} loses its early access at once and for good: every grant it holds "
+                   "is revoked and the organisation cannot be vetted again. Its members are "
+                   "told.",
+                   "Revoke the organisation"),
+    }[action]
+    return dict(title=title, consequence=consequence, button=button,
+                details=[("Reason", reason)], danger=action != "vet",
+                back_url=reverse("partner_list"))
+
+
 @login_required
 @require_POST
 def partner_action(request, pk, action):
     profile = selectors.partner_profile_get_for_user(user=request.user, pk=pk)
     form = ReasonForm(request.POST)
     form.is_valid()
-    if call_service(request, None, lambda: services.partner_transition(
-            profile=profile, actor=request.user, action=action,
-            reason=form.cleaned_data.get("reason", ""))):
-        profile.refresh_from_db(fields=["status"])
-        messages.success(request, f"{profile.organisation.name} is now "
-                                  f"{profile.get_status_display().lower()}.")
+    if action not in PROFILE_TRANSITIONS:
+        messages.error(request, "Unknown action.")
+        return redirect("partner_list")
+    reason = form.cleaned_data.get("reason", "")
+    done = call_service_confirmed(request, None, lambda: services.partner_transition(
+        profile=profile, actor=request.user, action=action, reason=reason),
+        confirmation=_partner_move_confirmation(profile, action, reason))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
+        messages.success(request, f"{done.organisation.name} is now "
+                                  f"{done.get_status_display().lower()}.")
     return redirect("partner_list")
 
 
@@ -98,6 +132,19 @@ ACCESS_REQUEST_DONE = {
 }
 
 
+def _denial_confirmation(access_request, reason: str) -> dict:
+    final = ("This request was reconsidered once already: the denial is final."
+             if access_request.reconsidered_at else
+             "They may ask once for reconsideration.")
+    return dict(
+        title=f"Deny access request #{access_request.pk}",
+        consequence=f"{access_request.organisation.name}'s request for early access to "
+                    f"{access_request.model} is denied: no grant is made. The partner's "
+                    f"members are told, and see your reason. {final}",
+        details=[("Reason", reason)], button="Deny the request",
+        back_url=reverse("access_request_detail", args=[access_request.pk]))
+
+
 @login_required
 @require_POST
 def access_request_action(request, pk, action):
@@ -107,8 +154,18 @@ def access_request_action(request, pk, action):
         return redirect("access_request_detail", pk=pk)
     form = ReasonForm(request.POST)
     form.is_valid()
-    done = call_service(request, None, lambda: REQUEST_ACTIONS[action](
-        access_request, request.user, form.cleaned_data.get("reason", "")))
+    reason = form.cleaned_data.get("reason", "")
+
+    def act():
+        return REQUEST_ACTIONS[action](access_request, request.user, reason)
+
+    if action == "deny":
+        done = call_service_confirmed(request, None, act,
+                                      confirmation=_denial_confirmation(access_request, reason))
+        if isinstance(done, HttpResponse):
+            return done
+    else:
+        done = call_service(request, None, act)
     if done:
         message = ACCESS_REQUEST_DONE[action].format(n=access_request.pk)
         if action == "approve":

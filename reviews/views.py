@@ -238,8 +238,23 @@ def rubric_edit(request, pk):
 def rubric_activate(request, pk):
     rubric = selectors.rubric_get_for_user(user=request.user, pk=pk)
     _require_admin(request.user)
-    if call_service(request, None, lambda: services.rubric_activate(rubric=rubric,
-                                                                    actor=request.user)):
+    if rubric.is_active:
+        messages.info(request, f"Rubric v{rubric.number} is already the active rubric.")
+        return redirect("rubric_detail", pk=pk)
+    current = selectors.rubric_active()
+    done = call_service_confirmed(request, None, lambda: services.rubric_activate(
+        rubric=rubric, actor=request.user), confirmation=dict(
+            title=f"Make rubric v{rubric.number} the active rubric",
+            consequence=f"Rubric v{rubric.number} ({rubric.name}) becomes the rubric every "
+                        "review started from now on is scored with"
+                        f"{f', in place of v{current.number}' if current else ''}. "
+                        "Reviews already started, drafts included, keep the version they "
+                        "began with.",
+            button="Make it the active rubric", danger=False,
+            back_url=reverse("rubric_detail", args=[pk])))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
         messages.success(request, f"Rubric v{rubric.number} is now the active rubric.")
     return redirect("rubric_detail", pk=pk)
 

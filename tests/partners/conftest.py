@@ -28,7 +28,12 @@ def vetted_partner(admin, user):
 
 @pytest.fixture
 def pw(covered):
-    w = covered
+    return partner_world(covered)
+
+
+def partner_world(w) -> SimpleNamespace:
+    """`pw` built on a world whose model is determined covered (for tests outside this
+    folder)."""
     now = timezone.now()
     profile = vetted_partner(w.admin, w.partner)
     other_org = OrganisationFactory(name="Community Bank", kind=Organisation.Kind.PARTNER)

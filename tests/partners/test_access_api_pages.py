@@ -144,7 +144,7 @@ def test_only_admins_vet_from_the_api_and_the_page(pw, api, client):
     body = api.as_(pw.w.admin).post(url, {"reason": "Incident."}).json()
     assert body["status"] == "suspended"
     response = client.post(reverse("partner_action", args=[pw.profile.pk, "vet"]),
-                           {"reason": "Cleared."})
+                           {"reason": "Cleared.", "confirm": "yes"})
     assert response.status_code == 302
     pw.profile.refresh_from_db()
     assert pw.profile.status == "vetted"

@@ -48,7 +48,8 @@ def test_the_partner_is_offered_withdraw_but_not_approve(client, pw):
 def test_a_denial_says_which_request_was_denied(client, pw):
     access_request = request_access(pw)
     client.force_login(pw.w.colleague)
-    response = client.post(_action(access_request, "deny"), {"reason": "Not now."}, follow=True)
+    response = client.post(_action(access_request, "deny"),
+                           {"reason": "Not now.", "confirm": "yes"}, follow=True)
     assert f"Access request #{access_request.pk} is denied." in response.content.decode()
     assert AccessRequest.objects.get().status == "denied"
 
@@ -65,7 +66,7 @@ def test_a_vetted_partner_is_offered_suspend_and_revoke_but_not_vet(client, pw):
 def test_suspending_a_partner_says_so(client, pw):
     client.force_login(pw.w.admin)
     response = client.post(reverse("partner_action", args=[pw.profile.pk, "suspend"]),
-                           {"reason": "Audit."}, follow=True)
+                           {"reason": "Audit.", "confirm": "yes"}, follow=True)
     assert f"{pw.profile.organisation.name} is now suspended." in response.content.decode()
 
 
