@@ -97,6 +97,11 @@ def access_request_list(request):
 @login_required
 def access_request_detail(request, pk):
     access_request = selectors.access_request_get_for_user(user=request.user, pk=pk)
+    return _access_request_page(request, access_request)
+
+
+def _access_request_page(request, access_request, accept_form=None):
+    """The request's page; `accept_form` is a refused acceptance, shown with its errors."""
     actions = services.access_request_actions_available(user=request.user,
                                                         access_request=access_request)
     terms = selectors.terms_current(model=access_request.model)
@@ -104,12 +109,20 @@ def access_request_detail(request, pk):
                                           access_request.organisation_id)
     accepted = terms is not None and terms.acceptances.filter(
         organisation_id=access_request.organisation_id).exists()
+    if accept_form is None and terms is not None:
+        accept_form = AcceptForm(initial={"version": terms.version})
+    elif accept_form is not None and terms is not None:
+        # The terms shown are the current ones; if they changed while the partner read the
+        # old ones, the form now carries the version on the page, so accepting again accepts
+        # what the partner has just read, not the version that was refused.
+        accept_form.data = accept_form.data.copy()
+        accept_form.data["version"] = str(terms.version)
     return render(request, "partners/access_request_detail.html", {
         "r": access_request, "actions": actions, "reason_form": ReasonForm(),
         "agency_approval": selectors.agency_approver_label(user=request.user,
                                                            access_request=access_request),
         "terms": terms, "terms_accepted": accepted, "is_partner": is_partner,
-        "accept_form": AcceptForm(initial={"version": terms.version}) if terms else None})
+        "accept_form": accept_form if terms else None})
 
 
 REQUEST_ACTIONS = {
@@ -311,7 +324,9 @@ class TermsForm(forms.Form):
 
 
 class AcceptForm(forms.Form):
-    accepted_name = forms.CharField(label="Your full name", max_length=200)
+    accepted_name = forms.CharField(label="Your full name", max_length=200,
+                                    error_messages={"required": "Type your full name to accept "
+                                                                "the terms."})
     version = forms.IntegerField(widget=forms.HiddenInput())
 
 
@@ -384,14 +399,16 @@ def terms_accept_view(request, pk):
     access_request = selectors.access_request_get_for_user(user=request.user, pk=pk)
     form = AcceptForm(request.POST)
     if form.is_valid():
-        if call_service(request, None, lambda: services.terms_accept(
-                model=access_request.model, actor=request.user,
-                version=form.cleaned_data["version"],
-                accepted_name=form.cleaned_data["accepted_name"])):
-            messages.success(request, "Terms accepted.")
-    else:
-        messages.error(request, "Type your full name to accept the terms.")
-    return redirect("access_request_detail", pk=pk)
+        acceptance = call_service(request, form, lambda: services.terms_accept(
+            model=access_request.model, actor=request.user,
+            version=form.cleaned_data["version"],
+            accepted_name=form.cleaned_data["accepted_name"]))
+        if acceptance:
+            messages.success(request, f"Version {acceptance.terms.version} of the terms of "
+                                      f"access to {access_request.model} is accepted for "
+                                      f"{acceptance.organisation.name}.")
+            return redirect("access_request_detail", pk=pk)
+    return _access_request_page(request, access_request, accept_form=form)
 
 
 @login_required

@@ -26,7 +26,9 @@ def call_service(request, form: forms.Form | None, fn: Callable[[], T]) -> T | N
 
 def _show_refusal(request, form: forms.Form | None, exc: ApplicationError) -> None:
     if form is not None:
-        field = exc.field if exc.field in form.fields else None
+        # A refusal about a hidden field is the form's as a whole: no one can reach that field.
+        field = (exc.field if exc.field in form.fields
+                 and not form.fields[exc.field].widget.is_hidden else None)
         form.add_error(field, exc.message)
     else:
         messages.error(request, exc.message)

@@ -4,12 +4,15 @@ rules are the services'; these tests show they hold from the pages, with nothing
 from datetime import timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
+from partners import services
 from partners.models import AccessRequest, PartnerProfile, TermsAcceptance, TermsVersion
 from submissions.artifact_services import artifact_upload
 from tests.partners.conftest import PROFILE, request_access
+from tests.test_error_summary import assert_the_summary_links_every_field_in_error
 
 
 def _window(start, end, **extra):
@@ -193,3 +196,56 @@ def test_another_partner_organisation_cannot_accept_terms_on_someone_elses_reque
                            {"version": pw.terms.version, "accepted_name": "Someone Else"})
     assert response.status_code == 404
     assert not TermsAcceptance.objects.exists()
+
+
+# --- accepting the terms: a refusal is shown on the page, with what was typed ------------------
+
+def _accept(client, pw, access_request, **data):
+    client.force_login(pw.w.partner)
+    return client.post(f"/partners/requests/{access_request.pk}/terms/accept/", data)
+
+
+def test_terms_changed_while_the_partner_read_them_show_again_with_the_reason_and_the_name(
+        client, pw):
+    access_request = request_access(pw)
+    services.terms_set(model=pw.w.model, actor=pw.w.owner, text="Defence only, v2.")
+    before = AuditEvent.objects.count()
+
+    response = _accept(client, pw, access_request, version=1, accepted_name="Pat Doe")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert_the_summary_links_every_field_in_error(html)
+    summary = BeautifulSoup(html, "html.parser").select_one("[data-error-summary]")
+    assert "The current terms are version 2; read and accept that one." in summary.get_text()
+    assert "Defence only, v2." in html
+    form = BeautifulSoup(html, "html.parser").select_one("form[action$='/terms/accept/']")
+    assert form.select_one("input[name=accepted_name]")["value"] == "Pat Doe"
+    # The form now carries the version on the page: accepting again accepts that one.
+    assert form.select_one("input[name=version]")["value"] == "2"
+    assert not TermsAcceptance.objects.exists()
+    assert AuditEvent.objects.count() == before
+
+    response = _accept(client, pw, access_request, version=2, accepted_name="Pat Doe")
+    assert response.status_code == 302
+    assert TermsAcceptance.objects.get().terms.version == 2
+
+
+def test_accepting_the_terms_without_a_name_shows_the_page_again_with_the_error_summary(
+        client, pw):
+    access_request = request_access(pw)
+    response = _accept(client, pw, access_request, version=1, accepted_name="  ")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert assert_the_summary_links_every_field_in_error(html) == ["id_accepted_name"]
+    assert f"Early-access request #{access_request.pk}" in html
+    assert not TermsAcceptance.objects.exists()
+
+
+def test_accepting_the_terms_says_which_terms_were_accepted_for_whom(client, pw):
+    access_request = request_access(pw)
+    client.force_login(pw.w.partner)
+    response = client.post(f"/partners/requests/{access_request.pk}/terms/accept/",
+                           {"version": 1, "accepted_name": "Pat Doe"}, follow=True)
+    assert (f"Version 1 of the terms of access to {pw.w.model} is accepted for Rural Hospital."
+            in response.content.decode())
