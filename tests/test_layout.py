@@ -195,3 +195,35 @@ def test_collectstatic_hashes_the_design_system_and_every_file_its_css_names(tmp
     assert hashed_font in css
     assert (tmp_path / (paths["uswds/css/uswds.min.css"] + ".gz")).exists()
     assert not any(name.startswith("uswds/scss/") for name in paths)
+
+
+@pytest.mark.parametrize("template, heading", [("500.html", "Server error"),
+                                               ("503.html", "Temporarily unavailable")])
+def test_the_error_pages_have_the_design_system_without_a_request(template, heading):
+    # No request and no `db` fixture: a page that needed a user, a session or the database
+    # (as base.html does) would fail here, as it would when the database is down.
+    soup = BeautifulSoup(render_to_string(template, {"detail": "The queue is unreachable."}),
+                         "html.parser")
+    assert soup.html["lang"] == "en"
+    stylesheets = [link["href"] for link in soup.select("link[rel=stylesheet]")]
+    assert any(href.endswith("uswds/css/uswds.min.css") for href in stylesheets)
+    assert all("//" not in href for href in stylesheets), "no CDN"
+    banner = soup.select_one("section.usa-banner")
+    assert "An official website of the United States government" in banner.get_text()
+    assert "Official websites use .gov" in banner.get_text()
+    assert soup.select_one("header.usa-header .usa-logo").get_text(strip=True) == (
+        "Frontier Review Portal")
+    mains = soup.find_all("main")
+    assert len(mains) == 1 and mains[0]["id"] == "main-content"
+    assert [a["href"] for a in soup.select("body > a.usa-skipnav")] == ["#main-content"]
+    assert mains[0].h1.get_text(strip=True) == heading
+    assert mains[0].select_one(".usa-alert")
+    # The content security policy: no inline style or script.
+    assert not soup.select("[style], style")
+    assert all(script.get("src") and not script.string for script in soup.select("script"))
+
+
+def test_the_503_page_says_what_is_unreachable():
+    html = render_to_string("503.html", {"detail": "The job queue is unreachable."})
+    alert = BeautifulSoup(html, "html.parser").select_one("main .usa-alert")
+    assert alert.get_text(strip=True) == "The job queue is unreachable."

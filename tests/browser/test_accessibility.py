@@ -274,3 +274,31 @@ def test_the_official_banner_explains_how_you_know(site, tabs):
     page.click("button.usa-banner__button")
     assert page.is_visible("#gov-banner")
     assert "Secure .gov websites use HTTPS" in page.text_content("#gov-banner")
+
+
+@pytest.mark.parametrize("template", ["500.html", "503.html"])
+def test_the_error_pages_pass_axe_and_their_banner_opens(site, chromium, template):
+    """The 500 and 503 pages, as gunicorn would send them (rendered without a request), served
+    at the portal's address so that their static files load from it."""
+    from django.template.loader import render_to_string
+
+    html = render_to_string(template)
+    page = new_tab(chromium, "desktop", None)
+    try:
+        url = f"{site.server.base}/an-error-page/"
+        page.route(url, lambda route: route.fulfill(status=200, body=html,
+                                                    content_type="text/html; charset=utf-8"))
+        page.goto(url, wait_until="load")
+        page.wait_for_timeout(100)
+        screenshot(page, f"error-{template.split('.')[0]}")
+        found = run_axe(page)
+        blocking = found["critical"] + found["serious"]
+        assert blocking == [], f"{template}:\n{describe(blocking)}"
+        layout = [v for v in found["moderate"] + found["minor"]
+                  if v["id"] in ("region", "landmark-one-main", "landmark-no-duplicate-main",
+                                 "page-has-heading-one")]
+        assert layout == [], f"{template}:\n{describe(layout)}"
+        page.click("button.usa-banner__button")
+        assert page.is_visible("#gov-banner")
+    finally:
+        page.context.close()
