@@ -12,4 +12,9 @@ fi
 export DJANGO_SETTINGS_MODULE=review_portal.settings.test
 .venv/bin/ruff check .
 .venv/bin/python manage.py makemigrations --check --dry-run -v0
-.venv/bin/python -m pytest --create-db "$@"
+# The suite runs in parallel processes (pytest-xdist; -n auto is one per CPU). Much of it waits
+# on servers, workers and browsers, so two processes on two cores finish far sooner than one.
+# `--dist loadscope` keeps each module in one process, with its module-scoped server and data.
+# Each process gets its own test database, var folder and Redis databases (settings/test.py).
+# PYTEST_WORKERS=0 runs everything in this process.
+.venv/bin/python -m pytest --create-db -n "${PYTEST_WORKERS:-auto}" --dist loadscope "$@"

@@ -1,13 +1,50 @@
 """Tests: PostgreSQL and Redis when DATABASE_URL / CELERY_BROKER_URL are set, else embedded."""
 
 import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.fernet import Fernet
 
 from audit.signing import generate_private_key
 
-from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+
+def _redis_database(url: str) -> int:
+    return int(urlsplit(url).path.strip("/") or 0)
+
+
+def _own_redis_databases(urls: dict[str, str], worker: int) -> dict[str, str]:
+    """The Redis URLs (broker, cache) for test process number `worker`: the first keeps them,
+    each later one takes databases no other process uses, counting down from 15 past the
+    given ones (two per process, so a cache's FLUSHDB never reaches another's broker)."""
+    if worker == 0:
+        return urls
+    given = {_redis_database(url) for url in urls.values()}
+    free = [number for number in range(15, -1, -1) if number not in given]
+    moved = {}
+    for slot, (name, url) in enumerate(sorted(urls.items())):
+        parts = urlsplit(url)
+        moved[name] = urlunsplit(parts._replace(path=f"/{free[2 * (worker - 1) + slot]}"))
+    return moved
+
+
+# Parallel test processes (pytest-xdist sets PYTEST_XDIST_WORKER=gw0, gw1, ...) each get a var
+# folder and Redis databases of their own, so their brokers, caches, SQLite files and uploads
+# never meet; the test database is suffixed by pytest-django. Read before .base reads the
+# environment. The processes a test starts (workers, gunicorn) inherit the environment made
+# here, and PORTAL_TEST_WORKER keeps them from moving it again.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker and os.environ.get("PORTAL_TEST_WORKER") != _worker:
+    os.environ["PORTAL_TEST_WORKER"] = _worker
+    _root = os.environ.get("PORTAL_VAR_DIR") or str(Path(__file__).resolve().parents[2] / "var")
+    os.environ["PORTAL_VAR_DIR"] = str(Path(_root) / f"xdist-{_worker}")
+    os.environ.update(_own_redis_databases(
+        {name: os.environ[name] for name in ("CELERY_BROKER_URL", "REDIS_CACHE_URL")
+         if os.environ.get(name, "").startswith("redis://")},
+        int(_worker.removeprefix("gw"))))
+
+from .base import *  # noqa: F403, E402 (after the environment is set above)
+from .base import VAR_DIR, env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105 - never used outside the test suite
