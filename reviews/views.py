@@ -233,30 +233,41 @@ def rubric_edit(request, pk):
     return _rubric_form(request, rubric=rubric)
 
 
+def _activate_version(request, version, *, noun: str, current, activate, effect: str,
+                      kept: str, detail: str):
+    """Make a rubric or threshold-policy version the active one, confirmed first: `noun` is
+    "rubric" or "policy", `current` the active version it replaces, `effect` what the new
+    version is used for from now on, `kept` what keeps the version it rests on."""
+    if version.is_active:
+        messages.info(request, f"{noun.capitalize()} v{version.number} is already the active "
+                               f"{noun}.")
+        return redirect(detail, pk=version.pk)
+    done = call_service_confirmed(request, None, activate, confirmation=dict(
+        title=f"Make {noun} v{version.number} the active {noun}",
+        consequence=f"{noun.capitalize()} v{version.number} ({version.name}) becomes the "
+                    f"{effect}{f', in place of v{current.number}' if current else ''}. "
+                    f"{kept}",
+        button=f"Make it the active {noun}", danger=False,
+        back_url=reverse(detail, args=[version.pk])))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
+        messages.success(request, f"{noun.capitalize()} v{version.number} is now the active "
+                                  f"{noun}.")
+    return redirect(detail, pk=version.pk)
+
+
 @login_required
 @require_POST
 def rubric_activate(request, pk):
     rubric = selectors.rubric_get_for_user(user=request.user, pk=pk)
     _require_admin(request.user)
-    if rubric.is_active:
-        messages.info(request, f"Rubric v{rubric.number} is already the active rubric.")
-        return redirect("rubric_detail", pk=pk)
-    current = selectors.rubric_active()
-    done = call_service_confirmed(request, None, lambda: services.rubric_activate(
-        rubric=rubric, actor=request.user), confirmation=dict(
-            title=f"Make rubric v{rubric.number} the active rubric",
-            consequence=f"Rubric v{rubric.number} ({rubric.name}) becomes the rubric every "
-                        "review started from now on is scored with"
-                        f"{f', in place of v{current.number}' if current else ''}. "
-                        "Reviews already started, drafts included, keep the version they "
-                        "began with.",
-            button="Make it the active rubric", danger=False,
-            back_url=reverse("rubric_detail", args=[pk])))
-    if isinstance(done, HttpResponse):
-        return done
-    if done:
-        messages.success(request, f"Rubric v{rubric.number} is now the active rubric.")
-    return redirect("rubric_detail", pk=pk)
+    return _activate_version(
+        request, rubric, noun="rubric", current=selectors.rubric_active(),
+        activate=lambda: services.rubric_activate(rubric=rubric, actor=request.user),
+        effect="rubric every review started from now on is scored with",
+        kept="Reviews already started, drafts included, keep the version they began with.",
+        detail="rubric_detail")
 
 
 # --- threshold policies ---------------------------------------------------------------------
@@ -322,21 +333,9 @@ def policy_edit(request, pk):
 def policy_activate(request, pk):
     policy = selectors.policy_get_for_user(user=request.user, pk=pk)
     _require_admin(request.user)
-    if policy.is_active:
-        messages.info(request, f"Policy v{policy.number} is already the active policy.")
-        return redirect("policy_detail", pk=pk)
-    current = selectors.policy_active()
-    done = call_service_confirmed(request, None, lambda: services.policy_activate(
-        policy=policy, actor=request.user), confirmation=dict(
-            title=f"Make policy v{policy.number} the active policy",
-            consequence=f"Policy v{policy.number} ({policy.name}) becomes the threshold policy "
-                        "every recommendation is computed with from now on"
-                        f"{f', in place of v{current.number}' if current else ''}. "
-                        "Determinations already recorded keep the version they rest on.",
-            button="Make it the active policy", danger=False,
-            back_url=reverse("policy_detail", args=[pk])))
-    if isinstance(done, HttpResponse):
-        return done
-    if done:
-        messages.success(request, f"Policy v{policy.number} is now the active policy.")
-    return redirect("policy_detail", pk=pk)
+    return _activate_version(
+        request, policy, noun="policy", current=selectors.policy_active(),
+        activate=lambda: services.policy_activate(policy=policy, actor=request.user),
+        effect="threshold policy every recommendation is computed with from now on",
+        kept="Determinations already recorded keep the version they rest on.",
+        detail="policy_detail")
