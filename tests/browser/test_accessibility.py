@@ -172,19 +172,24 @@ def open_page(site, page, name: str) -> None:
     page.wait_for_timeout(100)  # uswds.min.js sets up the menus and the banner on load
 
 
+def assert_accessible(page, what: str) -> None:
+    """axe finds no critical or serious violation on the page, and the layout keeps its own
+    promise: everything inside a landmark, one main, one h1."""
+    found = run_axe(page)
+    blocking = found["critical"] + found["serious"]
+    assert blocking == [], f"{what}:\n{describe(blocking)}"
+    layout = [v for v in found["moderate"] + found["minor"]
+              if v["id"] in ("region", "landmark-one-main", "landmark-no-duplicate-main",
+                             "page-has-heading-one")]
+    assert layout == [], f"{what}:\n{describe(layout)}"
+
+
 @pytest.mark.parametrize("role,name", list(_cases()))
 def test_axe_finds_no_critical_or_serious_violation(site, tabs, role, name):
     page = tabs(role, "desktop")
     open_page(site, page, name)
     screenshot(page, f"{role}-{name}")
-    found = run_axe(page)
-    blocking = found["critical"] + found["serious"]
-    assert blocking == [], f"{role} on {name}:\n{describe(blocking)}"
-    # And the layout's own promise: everything inside a landmark, one main, one h1.
-    layout = [v for v in found["moderate"] + found["minor"]
-              if v["id"] in ("region", "landmark-one-main", "landmark-no-duplicate-main",
-                             "page-has-heading-one")]
-    assert layout == [], f"{role} on {name}:\n{describe(layout)}"
+    assert_accessible(page, f"{role} on {name}")
 
 
 @pytest.mark.parametrize("role,name", list(_cases()))
@@ -291,13 +296,7 @@ def test_the_error_pages_pass_axe_and_their_banner_opens(site, chromium, templat
         page.goto(url, wait_until="load")
         page.wait_for_timeout(100)
         screenshot(page, f"error-{template.split('.')[0]}")
-        found = run_axe(page)
-        blocking = found["critical"] + found["serious"]
-        assert blocking == [], f"{template}:\n{describe(blocking)}"
-        layout = [v for v in found["moderate"] + found["minor"]
-                  if v["id"] in ("region", "landmark-one-main", "landmark-no-duplicate-main",
-                                 "page-has-heading-one")]
-        assert layout == [], f"{template}:\n{describe(layout)}"
+        assert_accessible(page, template)
         page.click("button.usa-banner__button")
         assert page.is_visible("#gov-banner")
     finally:
