@@ -25,6 +25,10 @@ class Organisation(models.Model):
         PARTNER = "partner", "Trusted partner"
         AGENCY = "agency", "Agency"
         PROGRAM_OFFICE = "program_office", "Program office"
+        # The clearinghouse's members (issue 11): software or device suppliers and open-source
+        # projects, and critical-infrastructure operators. Vetted as partners are.
+        VENDOR = "vendor", "Vendor"
+        OPERATOR = "operator", "Infrastructure operator"
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -47,12 +51,16 @@ class Membership(models.Model):
         REVIEWER = "reviewer", "Agency reviewer"
         PARTNER = "partner", "Trusted partner member"
         PROGRAM_ADMIN = "program_admin", "Program admin"
+        VENDOR = "vendor", "Vendor member"
+        OPERATOR = "operator", "Operator member"
 
     ROLE_FOR_KIND = {
         Organisation.Kind.AI_DEVELOPER: Role.DEVELOPER,
         Organisation.Kind.AGENCY: Role.REVIEWER,
         Organisation.Kind.PARTNER: Role.PARTNER,
         Organisation.Kind.PROGRAM_OFFICE: Role.PROGRAM_ADMIN,
+        Organisation.Kind.VENDOR: Role.VENDOR,
+        Organisation.Kind.OPERATOR: Role.OPERATOR,
     }
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")

@@ -166,3 +166,43 @@ def is_assigned_to_model(user, model) -> bool:
 
     return is_agency_reviewer(user) and ReviewerAssignment.objects.filter(
         reviewer=user, request__model=model).exists()
+
+
+# --- the clearinghouse (issue 11) -----------------------------------------------------------
+# Roles only; what a user may see of one report or case is decided in clearinghouse/access.py,
+# which asks these.
+
+def is_vendor(user) -> bool:
+    """An active member of a vendor organisation (vetted or not)."""
+    return role_of(user) == R.VENDOR
+
+
+def is_operator(user) -> bool:
+    """An active member of a critical-infrastructure operator organisation."""
+    return role_of(user) == R.OPERATOR
+
+
+def is_clearinghouse_coordinator(user) -> bool:
+    """Coordinates the clearinghouse: triages reports, runs cases, embargoes and publication.
+    The program office coordinates (the issue: "the program office coordinates"); agency
+    reviewers file and verify reports but do not coordinate."""
+    return is_program_admin(user)
+
+
+def may_file_report(user) -> bool:
+    """AI developers, vendors, operators and agencies file reports; trusted partners (who hold
+    early access to a model, not a seat in the clearinghouse) do not."""
+    return role_of(user) in (R.DEVELOPER, R.VENDOR, R.OPERATOR, R.REVIEWER, R.PROGRAM_ADMIN)
+
+
+def is_member_of(user, organisation_id) -> bool:
+    """An active member of organisation `organisation_id`, whatever its kind."""
+    return organisation_id is not None and organisation_id_of(user) == organisation_id
+
+
+def is_ai_developer_organisation(organisation) -> bool:
+    """An AI developer's organisation: its reports must name a human validator before any
+    vendor sees them."""
+    from accounts.models import Organisation
+
+    return organisation.kind == Organisation.Kind.AI_DEVELOPER

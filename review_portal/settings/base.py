@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "evaluations",
     "reviews",
     "partners",
+    "clearinghouse",
     "notifications",
     "jobs",
 ]
@@ -571,3 +572,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "60/m/ip,5/m/key",
     "reset_password_from_key": "60/m/ip",
 }
+
+# The clearinghouse (issue 11). An embargo ends by default this many days after the first
+# vendor contact (CERT/CC's 45), and no extension may take it past the ceiling (days after the
+# first vendor contact; Project Zero's 90 plus its 14-day grace).
+CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS = env.int("CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS", default=45)
+CLEARINGHOUSE_EMBARGO_CEILING_DAYS = env.int("CLEARINGHOUSE_EMBARGO_CEILING_DAYS", default=104)

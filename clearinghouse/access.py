@@ -1,0 +1,140 @@
+"""Who may see what of the clearinghouse: one access helper per entity, in one module.
+
+Visibility follows the case's participants (the `Participant` rows are the access list) and
+the report's organisation; the role checks themselves are accounts.policy's. Rules (issue 11,
+point 7):
+- coordinators (the program office) see everything;
+- a reporter's organisation sees its reports and the summary of the cases they joined;
+- a vendor sees only the cases it takes part in (confirmed by the coordinator), and there only
+  its own products' statements and remediations, and only reports that may reach vendors;
+- proofs of concept go only to coordinators and the affected vendors; every read is audited
+  (the views call the audited service, never storage directly);
+- operators, partners and anonymous users see nothing here (issue 12 connects operators).
+Whatever a user may not see answers 404 (the `*_get_for_user` helpers).
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts import policy
+from clearinghouse.models import (
+    Case,
+    Participant,
+    ProductStatement,
+    Report,
+    ReportArtifact,
+)
+from clearinghouse.workflow import REPORT_STATES_SHOWN_TO_VENDORS
+
+P = Participant.Role
+
+
+def report_reaches_vendors(report: Report) -> bool:
+    """A report reaches vendors once it is valid (or later) and, when an AI found it, a named
+    person validated it. The twin of `reports_reaching_vendors_q`."""
+    return report.status in REPORT_STATES_SHOWN_TO_VENDORS and (
+        not report.ai_found or report.human_validated_by_id is not None)
+
+
+def reports_reaching_vendors_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}status__in": REPORT_STATES_SHOWN_TO_VENDORS}) & (
+        Q(**{f"{prefix}ai_found": False})
+        | Q(**{f"{prefix}human_validated_by__isnull": False}))
+
+
+def _participations(user, *roles) -> QuerySet[Participant]:
+    qs = Participant.objects.filter(organisation_id=policy.organisation_id_of(user),
+                                    confirmed=True)
+    return qs.filter(role__in=roles) if roles else qs
+
+
+# --- reports --------------------------------------------------------------------------------
+
+def reports_visible_to(user) -> QuerySet[Report]:
+    qs = Report.objects.all()
+    if policy.is_clearinghouse_coordinator(user):
+        return qs
+    org_id = policy.organisation_id_of(user)
+    if org_id is None or not policy.may_file_report(user):
+        return qs.none()
+    own = Q(organisation_id=org_id)
+    if policy.is_vendor(user):
+        vendor_cases = _participations(user, P.VENDOR).filter(case_id=OuterRef("case_id"))
+        return qs.filter(own | (Exists(vendor_cases) & reports_reaching_vendors_q()))
+    return qs.filter(own)
+
+
+def report_get_for_user(*, user, pk) -> Report:
+    return get_object_or_404(reports_visible_to(user), pk=pk)
+
+
+def is_reporter_of(user, report: Report) -> bool:
+    """A member of the organisation that filed `report`."""
+    return policy.is_member_of(user, report.organisation_id)
+
+
+def may_download_artifact(user, artifact: ReportArtifact) -> bool:
+    """Coordinators, and vendors of the report's case once the report may reach vendors."""
+    if policy.is_clearinghouse_coordinator(user):
+        return True
+    report = artifact.report
+    if not policy.is_vendor(user) or report.case_id is None or not report_reaches_vendors(report):
+        return False
+    return _participations(user, P.VENDOR).filter(case_id=report.case_id).exists()
+
+
+def artifact_get_for_user(*, user, pk) -> ReportArtifact:
+    """A proof of concept the user may download, or 404 (its existence stays hidden)."""
+    artifact = get_object_or_404(ReportArtifact.objects.select_related("report"), pk=pk)
+    if not may_download_artifact(user, artifact):
+        from django.http import Http404
+
+        raise Http404
+    return artifact
+
+
+# --- cases ----------------------------------------------------------------------------------
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    qs = Case.objects.all()
+    if policy.is_clearinghouse_coordinator(user):
+        return qs
+    if policy.organisation_id_of(user) is None or not policy.may_file_report(user):
+        return qs.none()
+    return qs.filter(Exists(_participations(user).filter(case_id=OuterRef("pk"))))
+
+
+def case_get_for_user(*, user, pk) -> Case:
+    return get_object_or_404(cases_visible_to(user), pk=pk)
+
+
+def case_roles_of(user, case: Case) -> frozenset[str]:
+    """The user's organisation's confirmed roles in `case` (reads case.participants: prefetch
+    it on lists)."""
+    org_id = policy.organisation_id_of(user)
+    if org_id is None:
+        return frozenset()
+    return frozenset(p.role for p in case.participants.all()
+                     if p.organisation_id == org_id and p.confirmed)
+
+
+def is_case_vendor(user, case: Case) -> bool:
+    return policy.is_vendor(user) and P.VENDOR in case_roles_of(user, case)
+
+
+def statements_visible_to(user, case: Case) -> QuerySet[ProductStatement]:
+    """Coordinators see every statement; a vendor its own; reporters none before publication
+    (they see the case summary)."""
+    qs = ProductStatement.objects.filter(vulnerability__case=case)
+    if policy.is_clearinghouse_coordinator(user):
+        return qs
+    if is_case_vendor(user, case):
+        return qs.filter(vendor_id=policy.organisation_id_of(user))
+    if case.status == Case.Status.PUBLISHED and case_roles_of(user, case):
+        return qs
+    return qs.none()
+
+
+def may_coordinate(user, case: Case | None = None) -> bool:
+    """Triage, cases, vendors, embargoes and publication: the coordinator only."""
+    return policy.is_clearinghouse_coordinator(user)
