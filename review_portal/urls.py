@@ -48,6 +48,7 @@ router.register("access-grants", partner_api.AccessGrantViewSet, basename="api-a
 router.register("notifications", NotificationViewSet, basename="api-notification")
 
 api_v1 = [
+    path("", include("clearinghouse.api_urls")),
     path("", include(router.urls)),
     path("models/<int:pk>/endpoint/", EndpointView.as_view(), name="api-endpoint"),
     path("review-requests/<int:request_pk>/recommendation/",
@@ -88,6 +89,7 @@ urlpatterns = [
     path("windows/", views.window_list, name="window_list"),
     path("windows/<int:pk>/cancel/", views.window_cancel_view, name="window_cancel"),
     path("partners/", include("partners.urls")),
+    path("clearinghouse/", include("clearinghouse.urls")),
     path("inbox/", include("notifications.urls")),
     path("audit/", audit_list, name="audit_list"),
     path("jobs/", include("jobs.urls")),

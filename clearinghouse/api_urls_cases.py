@@ -1,0 +1,3 @@
+"""api_urls_cases: filled in by its workstream."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""api_urls_publication: filled in by its workstream."""
+
+urlpatterns: list = []

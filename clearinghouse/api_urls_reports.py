@@ -1,0 +1,3 @@
+"""api_urls_reports: filled in by its workstream."""
+
+urlpatterns: list = []

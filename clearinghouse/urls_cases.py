@@ -1,0 +1,3 @@
+"""urls_cases: filled in by its workstream."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""urls_publication: filled in by its workstream."""
+
+urlpatterns: list = []

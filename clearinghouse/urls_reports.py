@@ -1,0 +1,3 @@
+"""urls_reports: filled in by its workstream."""
+
+urlpatterns: list = []
