@@ -41,6 +41,15 @@ class Notification(models.Model):
         REVIEWER_ASSIGNED = "reviewer_assigned", "Assigned to review"
         WINDOW_FLAGGED = "window_flagged", "Access window flagged"
         AUDIT_TRAIL_BROKEN = "audit_trail_broken", "Audit trail failed verification"
+        # The clearinghouse (issue 11).
+        REPORT_STATUS = "report_status", "Vulnerability report update"
+        MEMBER_STATUS = "member_status", "Clearinghouse membership status"
+        CASE_VENDOR_NOTIFIED = "case_vendor_notified", "A case needs your statement"
+        CASE_UPDATE = "case_update", "Case update"
+        CASE_MESSAGE = "case_message", "New message on a case"
+        STATEMENT_REMINDER = "statement_reminder", "A case still waits for your statement"
+        EMBARGO_UPDATE = "embargo_update", "Embargo update"
+        ADVISORY_PUBLISHED = "advisory_published", "Advisory published"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")
