@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from accounts import policy
 from clearinghouse.models import (
     Case,
+    MemberProfile,
     Participant,
     ProductStatement,
     Report,
@@ -48,6 +49,30 @@ def _participations(user, *roles) -> QuerySet[Participant]:
     return qs.filter(role__in=roles) if roles else qs
 
 
+def is_active_member(user) -> bool:
+    """Vendors and operators take part only while the program office has them vetted; other
+    organisations (AI developers, agencies, the program office) need no clearinghouse vetting.
+    One query for vendors and operators."""
+    if not (policy.is_vendor(user) or policy.is_operator(user)):
+        return policy.may_file_report(user)
+    return MemberProfile.objects.filter(organisation_id=policy.organisation_id_of(user),
+                                        status=MemberProfile.Status.VETTED).exists()
+
+
+def members_visible_to(user) -> QuerySet[MemberProfile]:
+    """Coordinators see every member; a vendor or operator its own organisation's profile."""
+    qs = MemberProfile.objects.select_related("organisation")
+    if policy.is_clearinghouse_coordinator(user):
+        return qs
+    if policy.is_vendor(user) or policy.is_operator(user):
+        return qs.filter(organisation_id=policy.organisation_id_of(user))
+    return qs.none()
+
+
+def member_get_for_user(*, user, pk) -> MemberProfile:
+    return get_object_or_404(members_visible_to(user), pk=pk)
+
+
 # --- reports --------------------------------------------------------------------------------
 
 def reports_visible_to(user) -> QuerySet[Report]:
@@ -55,7 +80,7 @@ def reports_visible_to(user) -> QuerySet[Report]:
     if policy.is_clearinghouse_coordinator(user):
         return qs
     org_id = policy.organisation_id_of(user)
-    if org_id is None or not policy.may_file_report(user):
+    if org_id is None or not is_active_member(user):
         return qs.none()
     own = Q(organisation_id=org_id)
     if policy.is_vendor(user):
@@ -80,6 +105,8 @@ def may_download_artifact(user, artifact: ReportArtifact) -> bool:
     report = artifact.report
     if not policy.is_vendor(user) or report.case_id is None or not report_reaches_vendors(report):
         return False
+    if not is_active_member(user):
+        return False
     return _participations(user, P.VENDOR).filter(case_id=report.case_id).exists()
 
 
@@ -99,7 +126,7 @@ def cases_visible_to(user) -> QuerySet[Case]:
     qs = Case.objects.all()
     if policy.is_clearinghouse_coordinator(user):
         return qs
-    if policy.organisation_id_of(user) is None or not policy.may_file_report(user):
+    if policy.organisation_id_of(user) is None or not is_active_member(user):
         return qs.none()
     return qs.filter(Exists(_participations(user).filter(case_id=OuterRef("pk"))))
 
