@@ -140,3 +140,17 @@ def test_the_program_office_vets_from_the_page_after_confirming(client, cast):
     client.post(url, {"reason": "Known project.", "confirm": "yes"})
     profile.refresh_from_db()
     assert profile.status == MemberProfile.Status.VETTED
+
+
+def test_the_admin_shows_clearinghouse_records_but_changes_none_of_them(client, cast):
+    profile = _apply(cast.vendor)
+    cast.admin.is_staff = cast.admin.is_superuser = True
+    cast.admin.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(cast.admin)
+    page = client.get(reverse("admin:clearinghouse_memberprofile_change", args=[profile.pk]))
+    assert page.status_code == 200 and b"Libexample Project" in page.content
+    client.post(reverse("admin:clearinghouse_memberprofile_change", args=[profile.pk]),
+                {"status": "vetted", "status_reason": "side door"})
+    assert client.get(reverse("admin:clearinghouse_memberprofile_add")).status_code == 403
+    profile.refresh_from_db()
+    assert profile.status == MemberProfile.Status.APPLIED
