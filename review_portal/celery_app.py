@@ -31,6 +31,16 @@ app.conf.beat_schedule = {
         "task": "notifications.partner_reminders",
         "schedule": crontab(minute="*/15"),
     },
+    # Clearinghouse cases: silent vendors reminded at 7 and 14 days, "no response" at 21 (each
+    # once), and embargoes whose end passed exited.
+    "clearinghouse-sweep-silent-vendors": {
+        "task": "clearinghouse.vendors_sweep_silent",
+        "schedule": crontab(minute=7),
+    },
+    "clearinghouse-sweep-ended-embargoes": {
+        "task": "clearinghouse.embargoes_sweep_ended",
+        "schedule": crontab(minute="*/5"),
+    },
     # One digest email per user who chose it, with their unsent notifications.
     "notifications-daily-digest": {
         "task": "notifications.send_digests",

@@ -1,0 +1,84 @@
+"""The clearinghouse world, on top of `world` (tests/conftest.py):
+
+- finder: world.owner, of Acme AI (an AI developer), who filed `report` (valid, human
+  validated) claiming pkg:pypi/libfoo
+- vendor: a member of Vendor A, whose catalogue holds pkg:pypi/libfoo; other_vendor: a member of
+  Vendor B (pkg:npm/barjs), in no case
+- coordinator: world.admin (program office); operator: a member of an infrastructure operator;
+  partner: world.partner
+`case_world` also opens the case from the report and confirms Vendor A.
+"""
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Organisation
+from clearinghouse import cases
+from clearinghouse.models import ProductClaim, Report, VendorProduct
+from tests.factories import OrganisationFactory, UserFactory
+
+K = Organisation.Kind
+
+
+def make_report(org, user, *, purl_key="pkg:pypi/libfoo", product="libfoo", status="valid",
+                ai_found=False, validated_by=None, **fields) -> Report:
+    """A report as intake leaves it (intake's services own its states; here it is set)."""
+    report = Report.objects.create(
+        organisation=org, reported_by=user, title=fields.pop("title", "Heap overflow in libfoo"),
+        description="A crafted header overflows a heap buffer.", attacker="remote",
+        capability="network access", trigger="crafted header", impact="code execution",
+        cwe="CWE-787", cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        cvss_version="3.1", cvss_score=Decimal("9.8"), cvss_severity="CRITICAL",
+        status=status, ai_found=ai_found, human_validated_by=validated_by,
+        human_validated_at=timezone.now() if validated_by else None, **fields)
+    ProductClaim.objects.create(report=report, purl=f"{purl_key}@1.2.0", purl_key=purl_key,
+                                product_name=product, version_range="vers:pypi/<1.4.2")
+    return report
+
+
+def build_cw(w) -> SimpleNamespace:
+    vendor_org = OrganisationFactory(name="Vendor A", kind=K.VENDOR)
+    other_vendor_org = OrganisationFactory(name="Vendor B", kind=K.VENDOR)
+    operator_org = OrganisationFactory(name="Water Works", kind=K.OPERATOR)
+    vendor = UserFactory(username="vendor", organisation=vendor_org)
+    vendor_colleague = UserFactory(username="vendor2", organisation=vendor_org)
+    other_vendor = UserFactory(username="othervendor", organisation=other_vendor_org)
+    operator = UserFactory(username="operator", organisation=operator_org)
+    VendorProduct.objects.create(vendor=vendor_org, name="libfoo", purl_key="pkg:pypi/libfoo")
+    VendorProduct.objects.create(vendor=other_vendor_org, name="barjs",
+                                 purl_key="pkg:npm/barjs")
+    report = make_report(w.acme, w.owner, validated_by=w.owner)
+    return SimpleNamespace(w=w, finder=w.owner, coordinator=w.admin, partner=w.partner,
+                           vendor=vendor, vendor_colleague=vendor_colleague,
+                           other_vendor=other_vendor, operator=operator, vendor_org=vendor_org,
+                           other_vendor_org=other_vendor_org, report=report)
+
+
+@pytest.fixture
+def cw(world) -> SimpleNamespace:
+    return build_cw(world)
+
+
+def open_case(cw):
+    case = cases.case_open(actor=cw.coordinator, reports=[cw.report])
+    participant = case.participants.get(role="vendor", organisation=cw.vendor_org)
+    cases.participant_confirm(participant=participant, actor=cw.coordinator)
+    case.refresh_from_db()
+    cw.case, cw.participant = case, participant
+    cw.statement = case.vulnerabilities.get().statements.get()
+    return cw
+
+
+@pytest.fixture
+def case_world(cw) -> SimpleNamespace:
+    return open_case(cw)
+
+
+def actors(cw) -> dict:
+    """Who tries every page and endpoint."""
+    return {"finder": cw.finder, "vendor": cw.vendor, "other_vendor": cw.other_vendor,
+            "coordinator": cw.coordinator, "operator": cw.operator, "partner": cw.partner,
+            "anonymous": None}
