@@ -27,6 +27,7 @@ from clearinghouse.models import (
     Case,
     CaseMessage,
     EmbargoAcceptance,
+    MemberProfile,
     Participant,
     ProductClaim,
     ProductStatement,
@@ -226,6 +227,11 @@ def participant_confirm(*, participant: Participant, actor: User) -> Participant
         raise ApplicationError("Only vendors are confirmed.", status=409)
     if participant.confirmed and participant.notified_at is not None:
         raise ApplicationError("This vendor is confirmed already.", status=409)
+    if not MemberProfile.objects.filter(organisation_id=participant.organisation_id,
+                                        status=MemberProfile.Status.VETTED).exists():
+        raise ApplicationError(
+            f"{participant.organisation.name} is not a vetted clearinghouse member: it could "
+            "not see the case.", status=409)
     if not case.reports.filter(access.reports_reaching_vendors_q()).exists():
         raise ApplicationError(
             "No report of this case may reach vendors yet (it must be valid or accepted and, "

@@ -55,14 +55,14 @@ def vendor_notified(participant) -> None:
 
 
 def statement_changed(statement, case) -> None:
-    notify(users=_coordinators(case), kind=K.CASE_STATEMENT, obj=statement,
-           occasion=f"v{statement.version}",
+    notify(users=_coordinators(case), kind=K.CASE_UPDATE, obj=statement,
+           occasion=f"statement-v{statement.version}",
            title=f"Case {case.reference}: a vendor statement changed",
            body=SEE, link=_case_link(case))
 
 
 def remediation_added(remediation, case) -> None:
-    notify(users=_coordinators(case), kind=K.CASE_REMEDIATION, obj=remediation,
+    notify(users=_coordinators(case), kind=K.CASE_UPDATE, obj=remediation,
            title=f"Case {case.reference}: a vendor added a remediation",
            body=SEE, link=_case_link(case))
 
@@ -76,7 +76,7 @@ def message_posted(message) -> None:
 
 def vendor_reminded(participant, *, days: int) -> list:
     case = participant.case
-    return notify(users=_members([participant.organisation_id]), kind=K.CASE_REMINDER,
+    return notify(users=_members([participant.organisation_id]), kind=K.STATEMENT_REMINDER,
                   obj=participant, occasion=f"day-{days}",
                   title=f"Case {case.reference}: your statement is awaited ({days} days)",
                   body="Some of your products in this case are still under investigation. "
@@ -86,14 +86,14 @@ def vendor_reminded(participant, *, days: int) -> list:
 
 def vendor_no_response(participant) -> None:
     case = participant.case
-    notify(users=_coordinators(case), kind=K.CASE_REMINDER, obj=participant,
+    notify(users=_coordinators(case), kind=K.STATEMENT_REMINDER, obj=participant,
            occasion="no-response",
            title=f"Case {case.reference}: a vendor has not responded in 21 days",
            body=SEE, link=_case_link(case))
 
 
 def case_state_set(case, *, field: str) -> None:
-    notify(users=_participants(case), kind=K.CASE_STATE, obj=case, occasion=field,
+    notify(users=_participants(case), kind=K.CASE_UPDATE, obj=case, occasion=f"state-{field}",
            title=f"Case {case.reference}: case state updated", body=SEE,
            link=_case_link(case))
 
@@ -101,7 +101,7 @@ def case_state_set(case, *, field: str) -> None:
 def embargo_changed(embargo, *, event: str) -> None:
     """proposed, revised, active, rejected, revision_dropped or exited, to every participant."""
     case = embargo.case
-    notify(users=_participants(case), kind=K.CASE_EMBARGO, obj=embargo,
+    notify(users=_participants(case), kind=K.EMBARGO_UPDATE, obj=embargo,
            occasion=f"{event}@{embargo.status_changed_at.timestamp():.3f}",
            title=f"Case {case.reference}: embargo {event.replace('_', ' ')}",
            body=("Open the case to see the embargo's end in UTC and your time zone, and to "

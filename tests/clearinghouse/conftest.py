@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Organisation
-from clearinghouse import cases
+from clearinghouse import cases, members
 from clearinghouse.models import ProductClaim, Report, VendorProduct
 from tests.factories import OrganisationFactory, UserFactory
 
@@ -39,6 +39,15 @@ def make_report(org, user, *, purl_key="pkg:pypi/libfoo", product="libfoo", stat
     return report
 
 
+def vet(admin, user):
+    """The vendor's or operator's organisation applies and the program office vets it: until
+    then it sees nothing of the clearinghouse (access.is_active_member)."""
+    profile = members.member_apply(actor=user, description="What we make.",
+                                   security_contact="security@example.org")
+    return members.member_transition(profile=profile, actor=admin, action="vet",
+                                     reason="Checked.")
+
+
 def build_cw(w) -> SimpleNamespace:
     vendor_org = OrganisationFactory(name="Vendor A", kind=K.VENDOR)
     other_vendor_org = OrganisationFactory(name="Vendor B", kind=K.VENDOR)
@@ -47,6 +56,8 @@ def build_cw(w) -> SimpleNamespace:
     vendor_colleague = UserFactory(username="vendor2", organisation=vendor_org)
     other_vendor = UserFactory(username="othervendor", organisation=other_vendor_org)
     operator = UserFactory(username="operator", organisation=operator_org)
+    for user in (vendor, other_vendor, operator):
+        vet(w.admin, user)
     VendorProduct.objects.create(vendor=vendor_org, name="libfoo", purl_key="pkg:pypi/libfoo")
     VendorProduct.objects.create(vendor=other_vendor_org, name="barjs",
                                  purl_key="pkg:npm/barjs")

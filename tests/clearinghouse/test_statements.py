@@ -23,7 +23,7 @@ def test_a_vendor_states_known_affected_then_fixed_and_each_change_bumps_the_ver
     assert [(e.data["from"], e.data["to"]) for e in events] == [
         ("under_investigation", "known_affected"), ("known_affected", "fixed")]
     # The coordinator hears of each version.
-    assert Notification.objects.filter(kind="case_statement", user=cw.coordinator).count() == 2
+    assert Notification.objects.filter(kind="case_update", user=cw.coordinator).count() == 2
 
 
 def test_not_affected_needs_a_vex_justification_and_disputed_a_reason(case_world):
