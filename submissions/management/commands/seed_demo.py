@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.services import organisation_create, user_create
+from clearinghouse import demo as clearinghouse_demo
 from evaluations.services import endpoint_set, run_start, suite_version_create
 from partners import services as partner_services
 from partners.models import AccessGrant, AccessRequest
@@ -160,6 +161,7 @@ class Command(BaseCommand):
         self._seed_partners(now=now, admin=admin, reviewer=rev1, developer=dev,
                             colleague=User.objects.get(username="colleague"),
                             hospital=partner, password=password, model=model)
+        clearinghouse_demo.seed_members(password=password, admin=admin)
 
     def _seed_partners(self, *, now, admin, reviewer, developer, colleague, hospital, password,
                        model) -> None:
