@@ -103,6 +103,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "clearinghouse.member_suspended": ("Suspended a clearinghouse member", "suspended"),
     "clearinghouse.member_revoked": ("Revoked a clearinghouse member", "revoked"),
     "clearinghouse.vendor_product_added": ("Added a product to a vendor's catalogue", "added"),
+    # clearinghouse advisories (clearinghouse/publication.py)
+    "clearinghouse.advisory_generated": ("Generated an advisory draft", "generated"),
+    "clearinghouse.advisory_published": ("Published an advisory", "published"),
     "access_request.created": ("Requested early access", "requested early access with"),
     "access_request.invited": ("Invited a partner to early access", "sent the invitation"),
     "access_request.approved": ("Approved early access", "approved"),
@@ -204,6 +207,7 @@ FIELDS = {
     "organisation": "Organisation", "previous": "Previous lead", "was_lead": "Was the lead",
     "scores": "Scores", "recommendation": "Recommendation", "confidence": "Confidence",
     "overridden": "Overridden", "recommended": "Recommended", "role": "Role",
+    "revision": "Revision", "valid": "Passed validation", "problems": "Validation problems",
 }
 
 

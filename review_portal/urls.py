@@ -72,6 +72,8 @@ urlpatterns = [
     # Probes for the load balancer and the orchestrator: no login, no second factor, no session.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The clearinghouse's public CSAF provider directory, for aggregators: no login.
+    path(".well-known/csaf/", include("clearinghouse.urls_wellknown")),
     path("", views.home, name="home"),
     path("models/", views.model_list, name="model_list"),
     path("models/new/", views.model_create, name="model_create"),

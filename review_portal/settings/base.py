@@ -578,3 +578,21 @@ ACCOUNT_RATE_LIMITS = {
 # first vendor contact; Project Zero's 90 plus its 14-day grace).
 CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS = env.int("CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS", default=45)
 CLEARINGHOUSE_EMBARGO_CEILING_DAYS = env.int("CLEARINGHOUSE_EMBARGO_CEILING_DAYS", default=104)
+
+# The clearinghouse's advisories (clearinghouse/publication.py): the CSAF publisher, the CVE
+# Services organisation of the CNA container, the TLP of published advisories (public ones are
+# CLEAR; CSAF 2.0 writes it WHITE) and where the public CSAF provider directory is written.
+CLEARINGHOUSE_PUBLISHER_NAME = env.str("CLEARINGHOUSE_PUBLISHER_NAME",
+                                       default="Frontier Review Portal Clearinghouse")
+# The publisher's namespace (a URL); empty: PORTAL_BASE_URL.
+CLEARINGHOUSE_PUBLISHER_NAMESPACE = env.str("CLEARINGHOUSE_PUBLISHER_NAMESPACE", default="")
+CLEARINGHOUSE_PUBLISHER_CONTACT = env.str("CLEARINGHOUSE_PUBLISHER_CONTACT",
+                                          default="")
+CLEARINGHOUSE_CVE_ORG_ID = env.str("CLEARINGHOUSE_CVE_ORG_ID",
+                                   default="00000000-0000-4000-8000-000000000000")
+CLEARINGHOUSE_CVE_SHORT_NAME = env.str("CLEARINGHOUSE_CVE_SHORT_NAME", default="")
+CLEARINGHOUSE_ADVISORY_TLP = env.str("CLEARINGHOUSE_ADVISORY_TLP", default="CLEAR")
+if CLEARINGHOUSE_ADVISORY_TLP not in ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"):
+    raise ImproperlyConfigured(
+        f"CLEARINGHOUSE_ADVISORY_TLP={CLEARINGHOUSE_ADVISORY_TLP!r} is not a TLP 2.0 label")
+CLEARINGHOUSE_CSAF_ROOT = Path(env.str("CLEARINGHOUSE_CSAF_ROOT", default=str(VAR_DIR / "csaf")))

@@ -1,0 +1,311 @@
+"""Publishing a case's advisory (clearinghouse/publication.py): the gate (embargo, vendor
+statements, a draft that still matches the case, validation), what publication writes, and the
+public CSAF provider directory at /.well-known/csaf/."""
+
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from accounts.models import Organisation
+from audit.models import AuditEvent
+from clearinghouse.exports.validate import validate_csaf, validate_provider_metadata
+from clearinghouse.models import (
+    Advisory,
+    Case,
+    Embargo,
+    Participant,
+    ProductStatement,
+    Remediation,
+    Report,
+    Vulnerability,
+)
+from clearinghouse.publication import PublicationRefused, advisory_generate, advisory_publish
+from clearinghouse.selectors_snapshot import case_snapshot
+from notifications.models import Notification
+from tests.factories import OrganisationFactory, UserFactory
+
+K = Organisation.Kind
+PS = ProductStatement.Status
+DOC = "/.well-known/csaf/white/{year}/ch-2026-0001.json"
+
+
+@pytest.fixture
+def csaf_root(settings, tmp_path):
+    settings.CLEARINGHOUSE_CSAF_ROOT = tmp_path / "csaf"
+    settings.PORTAL_BASE_URL = "https://portal.example.gov"
+    return settings.CLEARINGHOUSE_CSAF_ROOT
+
+
+def _case(world, number=1):
+    return Case.objects.create(reference=f"CH-2026-{number:04d}", year=2026, number=number,
+                               title="Flaws in fastparse", summary="A heap overflow.",
+                               created_by=world.admin)
+
+
+def _vulnerability(case, **fields):
+    return Vulnerability.objects.create(**{
+        "case": case, "title": "Heap overflow in fastparse's header parser",
+        "description": "A crafted header makes fastparse write past a heap buffer.",
+        "cve_id": "CVE-2026-12345", "cwe": "CWE-787",
+        "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "cvss_version": "3.1",
+        "cvss_score": "9.8", "cvss_severity": "Critical", **fields})
+
+
+@pytest.fixture
+def case(world, csaf_root):
+    """A case found by Acme AI's model: Example Soft fixed fastparse, Quiet Corp never answered
+    (its statement on quietd is still under investigation, and it is not yet marked no
+    response), and the embargo is active."""
+    world.soft = OrganisationFactory(name="Example Soft", kind=K.VENDOR)
+    world.quiet = OrganisationFactory(name="Quiet Corp", kind=K.VENDOR)
+    world.soft_user = UserFactory(username="soft", organisation=world.soft)
+    world.quiet_user = UserFactory(username="quiet", organisation=world.quiet)
+    case = _case(world)
+    vuln = _vulnerability(case)
+    contacted = timezone.now() - timedelta(days=30)
+    Participant.objects.create(case=case, organisation=world.acme, role=Participant.Role.FINDER)
+    for org in (world.soft, world.quiet):
+        Participant.objects.create(case=case, organisation=org, role=Participant.Role.VENDOR,
+                                   notified_at=contacted)
+    Report.objects.create(
+        organisation=world.acme, reported_by=world.owner, title="Heap overflow",
+        description="Found by a model.", attacker="remote", capability="none",
+        trigger="header", impact="code execution", cwe="CWE-787",
+        cvss_vector=vuln.cvss_vector, cvss_version="3.1", cvss_score="9.8",
+        cvss_severity="Critical", ai_found=True, finder_model=world.model,
+        human_validated_by=world.owner, human_validated_at=contacted,
+        status=Report.Status.ACCEPTED, case=case, vulnerability=vuln)
+    fixed = ProductStatement.objects.create(
+        vulnerability=vuln, vendor=world.soft, product_name="fastparse",
+        purl="pkg:pypi/fastparse", version_range="vers:pypi/>=1.0.0|<1.4.2", status=PS.FIXED)
+    Remediation.objects.create(statement=fixed, category=Remediation.Category.VENDOR_FIX,
+                               details="Upgrade to 1.4.2.", fixed_range="vers:pypi/>=1.4.2",
+                               url="https://example.com/fastparse/1.4.2",
+                               created_by=world.soft_user)
+    ProductStatement.objects.create(
+        vulnerability=vuln, vendor=world.quiet, product_name="quietd",
+        purl="pkg:golang/example.com/quietd", version_range="vers:golang/<0.9.0")
+    Embargo.objects.create(case=case, status=Embargo.Status.ACTIVE,
+                           ends_at=timezone.now() + timedelta(days=5), proposed_by=world.admin)
+    return case
+
+
+def _ready(case):
+    """The embargo exited and Quiet Corp marked no response after 21 days of silence."""
+    Embargo.objects.filter(case=case).update(status=Embargo.Status.EXITED,
+                                             exited_at=timezone.now())
+    Participant.objects.filter(case=case, organisation__name="Quiet Corp").update(
+        no_response_at=timezone.now())
+
+
+def _refusal(advisory, by) -> list[str]:
+    with pytest.raises(PublicationRefused) as refused:
+        advisory_publish(advisory=advisory, by=by)
+    return refused.value.reasons
+
+
+def _nothing_published(case, csaf_root):
+    assert Advisory.objects.get(case=case).status == Advisory.Status.DRAFT
+    assert Case.objects.get(pk=case.pk).status == Case.Status.OPEN
+    assert not AuditEvent.objects.filter(action="clearinghouse.advisory_published").exists()
+    assert not Notification.objects.filter(kind=Notification.Kind.ADVISORY_PUBLISHED).exists()
+    assert not csaf_root.exists()
+
+
+# --- the gate ------------------------------------------------------------------------------
+
+def test_publication_is_refused_while_the_embargo_is_active(world, case, csaf_root):
+    _ready(case)
+    Embargo.objects.filter(case=case).update(status=Embargo.Status.ACTIVE)
+    advisory = advisory_generate(case=case, by=world.admin)
+    assert advisory.validation["ok"]
+
+    reasons = _refusal(advisory, world.admin)
+
+    assert len(reasons) == 1 and reasons[0].startswith("The embargo is active (ends ")
+    _nothing_published(case, csaf_root)
+
+
+def test_publication_is_refused_while_a_silent_vendor_is_not_yet_no_response(world, case,
+                                                                           csaf_root):
+    Embargo.objects.filter(case=case).update(status=Embargo.Status.EXITED)
+    advisory = advisory_generate(case=case, by=world.admin)
+
+    reasons = _refusal(advisory, world.admin)
+
+    assert reasons == ["Quiet Corp has not yet stated the status of quietd."]
+    _nothing_published(case, csaf_root)
+
+
+def test_publication_is_refused_for_a_vendor_that_made_no_statement_at_all(world, case,
+                                                                           csaf_root):
+    _ready(case)
+    late = OrganisationFactory(name="Late Vendor", kind=K.VENDOR)
+    Participant.objects.create(case=case, organisation=late, role=Participant.Role.VENDOR,
+                               notified_at=timezone.now())
+    advisory = advisory_generate(case=case, by=world.admin)
+
+    assert _refusal(advisory, world.admin) == [
+        "Late Vendor has made no statement and is not yet marked as no response."]
+
+
+def test_publication_is_refused_when_an_export_does_not_validate(world, case, csaf_root):
+    _ready(case)
+    Vulnerability.objects.filter(case=case).update(cwe="CWE-999999")
+    advisory = advisory_generate(case=case, by=world.admin)
+    assert not advisory.validation["ok"]
+    assert advisory.validation["csaf"]["errors"][0]["test"] == "6.1.11"
+
+    reasons = _refusal(advisory, world.admin)
+
+    assert len(reasons) == 1 and reasons[0].startswith("The exports do not validate")
+    assert "CWE-999999 is not a known CWE identifier" in reasons[0]
+    _nothing_published(case, csaf_root)
+
+
+def test_publication_is_refused_when_the_case_changed_after_the_draft(world, case, csaf_root):
+    _ready(case)
+    advisory = advisory_generate(case=case, by=world.admin)
+    ProductStatement.objects.filter(product_name="fastparse").update(
+        version_range="vers:pypi/>=0.9.0|<1.4.2")
+
+    assert _refusal(advisory, world.admin) == [
+        "The case changed after this draft was generated; generate the advisory again."]
+
+
+def test_only_the_coordinator_generates_and_publishes(world, case, csaf_root):
+    _ready(case)
+    for user in (world.soft_user, world.owner, world.reviewer):
+        with pytest.raises(PermissionDenied):
+            advisory_generate(case=case, by=user)
+    advisory = advisory_generate(case=case, by=world.admin)
+    with pytest.raises(PermissionDenied):
+        advisory_publish(advisory=advisory, by=world.soft_user)
+    _nothing_published(case, csaf_root)
+
+
+def test_publication_after_the_embargo_with_the_silent_vendor_marked_no_response(
+        world, case, csaf_root, django_capture_on_commit_callbacks):
+    _ready(case)
+    advisory = advisory_generate(case=case, by=world.admin)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        advisory = advisory_publish(advisory=advisory, by=world.admin)
+
+    advisory.refresh_from_db()
+    case.refresh_from_db()
+    assert advisory.status == Advisory.Status.PUBLISHED and advisory.published_by == world.admin
+    assert case.status == Case.Status.PUBLISHED and case.public_at is not None
+    event = AuditEvent.objects.get(action="clearinghouse.advisory_published")
+    assert event.object_id == str(advisory.pk) and event.data["hash"] == advisory.hashes["csaf"]
+    assert AuditEvent.objects.filter(action="clearinghouse.advisory_generated").count() == 1
+    told = Notification.objects.filter(kind=Notification.Kind.ADVISORY_PUBLISHED)
+    assert {n.user for n in told} >= {world.owner, world.soft_user, world.quiet_user}
+    for note in told:  # a link and the case reference, no vulnerability detail
+        text = note.title + note.body
+        assert "CH-2026-0001" in note.title and "fastparse" not in text
+        assert "overflow" not in text.lower() and "CVE-" not in text
+        assert note.link == DOC.format(year=timezone.now().year)
+    # The silent vendor: contact attempted, its product under investigation, never cleared.
+    vuln = advisory.vex["vulnerabilities"][0]
+    assert vuln["product_status"]["under_investigation"] == ["CSAFPID-P2"]
+    assert "known_not_affected" not in vuln["product_status"]
+    assert [i["status"] for i in vuln["involvements"]] == ["completed", "contact_attempted"]
+    quiet = advisory.cve[0]["container"]["affected"][1]
+    assert quiet["vendor"] == "Quiet Corp" and quiet["versions"][0]["status"] == "unknown"
+    credits = advisory.cve[0]["container"]["credits"]
+    assert [c["type"] for c in credits] == ["tool", "finder"]
+    assert credits[0]["value"].startswith(world.model.name)
+    assert (csaf_root / "provider-metadata.json").is_file()
+
+
+def test_a_second_revision_keeps_the_first_in_its_history(world, case, csaf_root,
+                                                           django_capture_on_commit_callbacks):
+    _ready(case)
+    with django_capture_on_commit_callbacks(execute=True):
+        advisory_publish(advisory=advisory_generate(case=case, by=world.admin), by=world.admin)
+    ProductStatement.objects.filter(product_name="quietd").update(status=PS.KNOWN_AFFECTED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = advisory_publish(advisory=advisory_generate(case=case, by=world.admin),
+                                  by=world.admin)
+
+    tracking = second.csaf["document"]["tracking"]
+    assert second.revision == 2 and tracking["version"] == "2"
+    assert [r["number"] for r in tracking["revision_history"]] == ["1", "2"]
+    assert validate_csaf(second.csaf)["ok"]
+    served = (csaf_root / "white" / str(timezone.now().year) / "ch-2026-0001.json").read_bytes()
+    assert json.loads(served)["document"]["tracking"]["version"] == "2"
+
+
+def test_the_snapshot_takes_the_same_queries_for_one_or_many_vulnerabilities(
+        world, case, django_assert_num_queries):
+    now = timezone.now()
+    with django_assert_num_queries(6):
+        case_snapshot(case, release_date=now)
+    for n in range(3):
+        vuln = _vulnerability(case, cve_id=f"CVE-2026-2000{n}")
+        for vendor in (world.soft, world.quiet):
+            st = ProductStatement.objects.create(vulnerability=vuln, vendor=vendor,
+                                                 product_name=f"p{n}", status=PS.KNOWN_AFFECTED)
+            Remediation.objects.create(statement=st, category="workaround", details="Off.",
+                                       created_by=world.admin)
+    with django_assert_num_queries(6):
+        snapshot = case_snapshot(case, release_date=now)
+    assert len(snapshot.vulnerabilities) == 4
+
+
+# --- /.well-known/csaf/ --------------------------------------------------------------------
+
+@pytest.fixture
+def published(world, case, csaf_root, django_capture_on_commit_callbacks):
+    _ready(case)
+    with django_capture_on_commit_callbacks(execute=True):
+        return advisory_publish(advisory=advisory_generate(case=case, by=world.admin),
+                                by=world.admin)
+
+
+def test_anyone_reads_the_provider_metadata_and_the_published_documents(client, published):
+    year = timezone.now().year
+    metadata = client.get("/.well-known/csaf/provider-metadata.json")
+    assert metadata.status_code == 200 and metadata["Content-Type"] == "application/json"
+    assert validate_provider_metadata(metadata.json())["ok"]
+    assert metadata.json()["distributions"] == [
+        {"directory_url": "https://portal.example.gov/.well-known/csaf/white/"}]
+
+    doc = client.get(DOC.format(year=year))
+    assert doc.status_code == 200
+    assert hashlib.sha256(doc.content).hexdigest() == published.hashes["csaf"]
+    assert doc.json()["document"]["tracking"]["id"] == "CH-2026-0001"
+    digest = client.get(DOC.format(year=year) + ".sha256").content.decode()
+    assert digest == f"{published.hashes['csaf']}  ch-2026-0001.json\n"
+    assert client.get(f"/.well-known/csaf/white/{year}/ch-2026-0001-vex.json").status_code == 200
+
+    index = client.get("/.well-known/csaf/white/index.txt").content.decode().splitlines()
+    assert index == [f"{year}/ch-2026-0001-vex.json", f"{year}/ch-2026-0001.json"]
+    changes = client.get("/.well-known/csaf/white/changes.csv")
+    assert changes["Content-Type"].startswith("text/csv")
+    assert changes.content.decode().startswith(f'"{year}/ch-2026-0001')
+    listing = client.get(f"/.well-known/csaf/white/{year}/")
+    assert listing.status_code == 200 and b"ch-2026-0001.json" in listing.content
+
+
+def test_a_draft_is_not_served_and_unknown_paths_answer_404(world, client, published):
+    other = _case(world, number=2)
+    _vulnerability(other, cve_id="CVE-2026-99999")
+    advisory_generate(case=other, by=world.admin)
+    year = timezone.now().year
+
+    assert client.get(f"/.well-known/csaf/white/{year}/ch-2026-0002.json").status_code == 404
+    assert b"0002" not in client.get("/.well-known/csaf/white/index.txt").content
+    for path in ("amber/index.txt", "white/../../etc/passwd", "white/2026/x.txt", "nothing"):
+        assert client.get(f"/.well-known/csaf/{path}").status_code == 404, path
+
+
+def test_before_anything_is_published_the_directory_answers_404(client, csaf_root):
+    assert client.get("/.well-known/csaf/provider-metadata.json").status_code == 404
+    assert client.get("/.well-known/csaf/white/index.txt").status_code == 404
