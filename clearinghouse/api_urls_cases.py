@@ -1,3 +1,10 @@
-"""api_urls_cases: filled in by its workstream."""
+"""API routes for cases and product statements."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from clearinghouse.api_cases import CaseViewSet, StatementViewSet
+
+router = SimpleRouter()
+router.register("cases", CaseViewSet, basename="api-case")
+router.register("statements", StatementViewSet, basename="api-statement")
+urlpatterns = router.urls

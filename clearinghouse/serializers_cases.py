@@ -1,0 +1,156 @@
+"""API serializers for cases: they parse and present; the rules are in clearinghouse/cases.py
+and clearinghouse/embargo.py. Datetimes in must carry their offset (StrictDateTimeField: a
+naive one is a 400)."""
+
+from rest_framework import serializers
+
+from clearinghouse.cases import CASE_STATE_FIELDS
+from clearinghouse.models import (
+    Case,
+    CaseMessage,
+    Embargo,
+    EmbargoAcceptance,
+    Participant,
+    ProductStatement,
+    Remediation,
+    Vulnerability,
+)
+from review_portal.api_fields import ModelSerializer, StrictDateTimeField
+
+
+class CaseListSerializer(ModelSerializer):
+    class Meta:
+        model = Case
+        fields = ["id", "reference", "title", "status", "created_at"]
+        read_only_fields = fields
+
+
+class VulnerabilitySerializer(ModelSerializer):
+    class Meta:
+        model = Vulnerability
+        fields = ["id", "title", "description", "cve_id", "cwe", "cvss_vector", "cvss_version",
+                  "cvss_score", "cvss_severity", "exploitation"]
+        read_only_fields = fields
+
+
+class CaseSerializer(ModelSerializer):
+    vulnerabilities = VulnerabilitySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = ["id", "reference", "title", "summary", "status", "vendor_aware_at",
+                  "fix_ready_at", "fix_deployed_at", "public_at", "exploit_public_at",
+                  "attacks_observed_at", "vulnerabilities", "created_at"]
+        read_only_fields = fields
+
+
+class CaseOpenSerializer(serializers.Serializer):
+    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+                                    help_text="Numbers of valid or accepted reports in no case")
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    summary = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseStateSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=CASE_STATE_FIELDS)
+    at = StrictDateTimeField(required=False, help_text="When it happened (default: now); "
+                                                       "ISO 8601 with an offset")
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class ParticipantSerializer(ModelSerializer):
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["id", "organisation", "organisation_name", "role", "confirmed", "notified_at",
+                  "acknowledged_at", "reminded_7_at", "reminded_14_at", "no_response_at"]
+        read_only_fields = fields
+
+
+class VendorAddSerializer(serializers.Serializer):
+    organisation = serializers.IntegerField(help_text="A vendor organisation's number")
+
+
+class RemediationSerializer(ModelSerializer):
+    class Meta:
+        model = Remediation
+        fields = ["id", "statement", "category", "details", "fixed_range", "url",
+                  "artifact_sha256", "created_at"]
+        read_only_fields = fields
+
+
+class RemediationCreateSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Remediation.Category.choices)
+    details = serializers.CharField()
+    fixed_range = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    artifact_sha256 = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class StatementSerializer(ModelSerializer):
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    remediations = RemediationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProductStatement
+        fields = ["id", "vulnerability", "vendor", "vendor_name", "product_name", "purl", "cpe",
+                  "version_range", "status", "justification", "reason", "statement",
+                  "version", "updated_at", "remediations"]
+        read_only_fields = fields
+
+
+class StatementUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ProductStatement.Status.choices)
+    justification = serializers.ChoiceField(
+        choices=ProductStatement.Justification.choices, required=False, allow_blank=True,
+        help_text="Required for known_not_affected (CSAF VEX justification)")
+    reason = serializers.CharField(required=False, allow_blank=True,
+                                   help_text="Required for disputed, and to leave a settled status")
+    statement = serializers.CharField(required=False, allow_blank=True)
+
+
+class MessageSerializer(ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+
+    class Meta:
+        model = CaseMessage
+        fields = ["id", "author", "body", "created_at"]
+        read_only_fields = fields
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField()
+
+
+class AcceptanceSerializer(ModelSerializer):
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+
+    class Meta:
+        model = EmbargoAcceptance
+        fields = ["organisation", "organisation_name", "status", "answered_at"]
+        read_only_fields = fields
+
+
+class EmbargoSerializer(ModelSerializer):
+    acceptances = AcceptanceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Embargo
+        fields = ["id", "status", "ends_at", "entered_time_zone", "proposed_ends_at",
+                  "proposal_reason", "exit_reason", "exited_at", "status_changed_at",
+                  "acceptances"]
+        read_only_fields = fields
+
+
+class EmbargoProposeSerializer(serializers.Serializer):
+    ends_at = StrictDateTimeField(required=False, help_text=(
+        "ISO 8601 with an offset (a naive time is refused); default: the program's default end"))
+    time_zone = serializers.CharField(required=False, default="UTC",
+                                      help_text="The IANA zone the end was meant in")
+    reason = serializers.CharField(required=False, allow_blank=True,
+                                   help_text="Required to revise an active embargo's end")
+
+
+class EmbargoExitSerializer(serializers.Serializer):
+    reason = serializers.CharField()
