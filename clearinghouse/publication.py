@@ -33,9 +33,7 @@ from clearinghouse.exports.validate import problems, validate_exports
 from clearinghouse.models import Advisory, Case, Embargo, Participant, ProductStatement
 from clearinghouse.selectors_snapshot import case_snapshot, published_revisions, publisher
 from clearinghouse.workflow import ADVISORY_TRANSITIONS, EMBARGO_STATES_IN_FORCE
-from notifications.models import Notification
-from notifications.selectors import organisation_members
-from notifications.services import notify
+from notifications import clearinghouse_events as events
 from review_portal.errors import ApplicationError, TransitionNotAllowed
 
 
@@ -156,18 +154,11 @@ def advisory_publish(*, advisory: Advisory, by) -> Advisory:
 
 
 def _notify_published(advisory: Advisory) -> None:
-    """Every member of every confirmed participant organisation. Only the case reference and
-    a link: the advisory is public, but e-mail carries no vulnerability detail (rule 11)."""
-    org_ids = sorted(set(Participant.objects.filter(case=advisory.case, confirmed=True)
-                         .values_list("organisation_id", flat=True)))
-    users = [u for org_id in org_ids for u in organisation_members(organisation_id=org_id)]
+    """Every member of every confirmed participant organisation and the program office. Only
+    the case reference and a link: e-mail carries no vulnerability detail (rule 11)."""
     path = document_path(settings.CLEARINGHOUSE_ADVISORY_TLP, _release_date_initial(advisory),
                          advisory.tracking_id)
-    notify(users=users, kind=Notification.Kind.ADVISORY_PUBLISHED, obj=advisory,
-           title=f"The advisory for case {advisory.case.reference} is published",
-           body="The clearinghouse published the case's advisory (CSAF, VEX, OSV and CVE "
-                "records). Follow the link to read it.",
-           link=reverse("csaf_file", kwargs={"path": path}))
+    events.advisory_published(advisory, link=reverse("csaf_file", kwargs={"path": path}))
 
 
 def _release_date_initial(advisory: Advisory) -> datetime:

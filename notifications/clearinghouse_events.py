@@ -106,3 +106,13 @@ def embargo_changed(embargo, *, event: str) -> None:
            title=f"Case {case.reference}: embargo {event.replace('_', ' ')}",
            body=("Open the case to see the embargo's end in UTC and your time zone, and to "
                  f"answer if asked. {SEE}"), link=_case_link(case) + "#embargo")
+
+
+def advisory_published(advisory, *, link: str) -> None:
+    """Every participant: the case's advisory is out (called by clearinghouse/publication.py).
+    `link` is the published CSAF document, public by then; the email still names only the case."""
+    case = advisory.case
+    notify(users=_participants(case), kind=K.ADVISORY_PUBLISHED, obj=advisory,
+           title=f"Case {case.reference}: the advisory is published",
+           body="The clearinghouse published the case's advisory (CSAF, VEX, OSV and CVE "
+                "records). Follow the link to read it.", link=link)
