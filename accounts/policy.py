@@ -189,6 +189,12 @@ def is_clearinghouse_coordinator(user) -> bool:
     return is_program_admin(user)
 
 
+def may_verify_report(user) -> bool:
+    """Records verifications of reports (and so reads every report): the coordinator and
+    agency reviewers, the government's technical staff."""
+    return role_of(user) in (R.REVIEWER, R.PROGRAM_ADMIN)
+
+
 def may_file_report(user) -> bool:
     """AI developers, vendors, operators and agencies file reports; trusted partners (who hold
     early access to a model, not a seat in the clearinghouse) do not."""

@@ -119,6 +119,19 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "access_grant.revoked": ("Revoked early access", "revoked"),
     "access_grant.ended": ("Early access ended", "ended"),
     "access_grant.token_issued": ("Issued a partner gateway token", "issued a gateway token for"),
+    # clearinghouse: reports, their verification and proofs of concept
+    "report.filed": ("Filed a vulnerability report", "filed"),
+    "report.validate": ("Found a report valid", "found valid"),
+    "report.invalidate": ("Found a report invalid", "found invalid"),
+    "report.accept": ("Accepted a report for coordination", "accepted for coordination"),
+    "report.defer": ("Deferred a report", "deferred"),
+    "report.close": ("Closed a report", "closed"),
+    "report.withdraw": ("Withdrew a report", "withdrew"),
+    "report.human_validated": ("Validated an AI-found report as a person",
+                               "recorded a person's validation of"),
+    "verification.recorded": ("Recorded a verification of a report", "recorded"),
+    "report_artifact.uploaded": ("Uploaded a proof of concept", "uploaded"),
+    "report_artifact.downloaded": ("Downloaded a proof of concept", "downloaded"),
     # accounts
     "organisation.created": ("Created an organisation", "created"),
     "membership.created": ("Added a member", "created"),
@@ -143,6 +156,8 @@ GROUPS = {
     "window": "Access windows", "calendar_feed": "Access windows",
     "partner": "Trusted partners", "access_request": "Trusted partners",
     "terms": "Trusted partners", "access_grant": "Trusted partners",
+    "report": "Clearinghouse reports", "verification": "Clearinghouse reports",
+    "report_artifact": "Clearinghouse reports",
     "organisation": "Accounts", "membership": "Accounts", "api_token": "Accounts",
     "mfa": "Accounts", "encryption": "Accounts",
     "clearinghouse": "Clearinghouse",
@@ -208,6 +223,11 @@ FIELDS = {
     "scores": "Scores", "recommendation": "Recommendation", "confidence": "Confidence",
     "overridden": "Overridden", "recommended": "Recommended", "role": "Role",
     "revision": "Revision", "valid": "Passed validation", "problems": "Validation problems",
+    "report": "Report", "ai_found": "AI-found", "needs_more_info": "Needs more information",
+    "basis": "Valid because", "close_reason": "Close reason", "duplicate_of": "Duplicate of",
+    "candidates": "Possible duplicates", "cvss": "CVSS vector", "method": "Method",
+    "result": "Result", "runs": "Runs", "successes": "Successes", "channel": "Channel",
+    "products": "Products",
 }
 
 

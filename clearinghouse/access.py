@@ -77,7 +77,9 @@ def member_get_for_user(*, user, pk) -> MemberProfile:
 
 def reports_visible_to(user) -> QuerySet[Report]:
     qs = Report.objects.all()
-    if policy.is_clearinghouse_coordinator(user):
+    # The coordinator triages every report; agency reviewers verify them (a read of the report,
+    # not of its proofs of concept: may_download_artifact).
+    if policy.is_clearinghouse_coordinator(user) or policy.may_verify_report(user):
         return qs
     org_id = policy.organisation_id_of(user)
     if org_id is None or not is_active_member(user):

@@ -8,6 +8,7 @@ from pathlib import Path
 from accounts.services import MFA_AUDIT_NAMES
 from audit import describe
 from audit.models import AuditEvent
+from clearinghouse.workflow import REPORT_TRANSITIONS
 from evaluations.models import EvaluationRun
 from partners.models import PartnerProfile
 from submissions.workflow import TRANSITIONS
@@ -24,6 +25,7 @@ PATTERNS = {
     "mfa.{kind}_{change}": {f"mfa.{kind}_{change}" for kind in MFA_AUDIT_NAMES.values()
                             for change in ("added", "removed")},
     "run.{status}": {f"run.{s}" for s in EvaluationRun.FINISHED},
+    "report.{step}": {f"report.{a}" for a in [*REPORT_TRANSITIONS, "withdraw"]},
 }
 
 

@@ -7,6 +7,11 @@
 - coordinator: world.admin (program office); operator: a member of an infrastructure operator;
   partner: world.partner
 `case_world` also opens the case from the report and confirms Vendor A.
+
+For the intake's tests (`iw`, built without a report): colleague and outsider from `world`,
+reviewer: world.reviewer (agency, verifies); `report_payload()` is a complete report (threat
+model, product, CWE, CVSS 3.1); `vendor_case(iw, report)` puts a report in a case where Vendor A
+is a confirmed vendor participant (rows created directly).
 """
 
 from decimal import Decimal
@@ -16,8 +21,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Organisation
-from clearinghouse import cases, members
-from clearinghouse.models import ProductClaim, Report, VendorProduct
+from clearinghouse import cases, intake, members
+from clearinghouse.models import Case, Participant, ProductClaim, Report, VendorProduct
 from tests.factories import OrganisationFactory, UserFactory
 
 K = Organisation.Kind
@@ -93,3 +98,78 @@ def actors(cw) -> dict:
     return {"finder": cw.finder, "vendor": cw.vendor, "other_vendor": cw.other_vendor,
             "coordinator": cw.coordinator, "operator": cw.operator, "partner": cw.partner,
             "anonymous": None}
+
+
+# --- the intake's world ---------------------------------------------------------------------
+
+CVSS31 = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+CVSS40 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
+
+
+def report_payload(**overrides) -> dict:
+    payload = {
+        "title": "Heap overflow in libfoo's header parser",
+        "description": "A crafted Content-Range header overflows a heap buffer in "
+                       "libfoo.parse_header, giving remote code execution.",
+        "attacker": "An unauthenticated remote client.",
+        "capability": "Can send HTTP requests to a server that uses libfoo.",
+        "trigger": "A Content-Range header longer than 4096 bytes.",
+        "impact": "Code execution as the server process.",
+        "products": [{"purl": "pkg:pypi/LibFoo@1.2.0", "version_range": "vers:pypi/<1.4.2"}],
+        "cwe": "CWE-787",
+        "cvss_vector": CVSS31,
+        "exploitation": "poc",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def file_report(user, **overrides) -> Report:
+    return intake.report_file(actor=user, **report_payload(**overrides))
+
+
+def build_iw(w) -> SimpleNamespace:
+    vendor_org = OrganisationFactory(name="Vendor A", kind=K.VENDOR)
+    other_vendor_org = OrganisationFactory(name="Vendor B", kind=K.VENDOR)
+    operator_org = OrganisationFactory(name="Water Works", kind=K.OPERATOR)
+    vendor = UserFactory(username="vendor", organisation=vendor_org)
+    other_vendor = UserFactory(username="othervendor", organisation=other_vendor_org)
+    operator = UserFactory(username="operator", organisation=operator_org)
+    for user in (vendor, other_vendor, operator):
+        vet(w.admin, user)
+    return SimpleNamespace(
+        w=w, finder=w.owner, colleague=w.colleague, outsider=w.outsider,
+        coordinator=w.admin, reviewer=w.reviewer, partner=w.partner, vendor=vendor,
+        other_vendor=other_vendor, operator=operator, vendor_org=vendor_org,
+        other_vendor_org=other_vendor_org)
+
+
+@pytest.fixture
+def iw(world) -> SimpleNamespace:
+    return build_iw(world)
+
+
+def intake_actors(iw) -> dict:
+    return {"finder": iw.finder, "colleague": iw.colleague, "outsider": iw.outsider,
+            "vendor": iw.vendor, "other_vendor": iw.other_vendor,
+            "coordinator": iw.coordinator, "reviewer": iw.reviewer, "operator": iw.operator,
+            "partner": iw.partner, "anonymous": None}
+
+
+def vendor_case(iw, report: Report, *, number: int = 1) -> Case:
+    case = Case.objects.create(reference=f"CH-2026-{number:04d}", year=2026, number=number,
+                               title="Case", summary="Summary", created_by=iw.coordinator)
+    Participant.objects.create(case=case, organisation=iw.vendor_org,
+                               role=Participant.Role.VENDOR, confirmed=True)
+    Participant.objects.create(case=case, organisation=report.organisation,
+                               role=Participant.Role.REPORTER, confirmed=True)
+    Report.objects.filter(pk=report.pk).update(case=case)
+    report.refresh_from_db()
+    return case
+
+
+def reproduce(iw, report: Report, **kw):
+    return intake.verification_record(
+        report=report, actor=kw.pop("actor", iw.reviewer), method=kw.pop("method", "sandbox"),
+        environment="python:3.11-slim, libfoo 1.2.0", runs=kw.pop("runs", 5),
+        successes=kw.pop("successes", 5), result=kw.pop("result", "reproduced"), **kw)
