@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.policy import is_developer_of, is_government, is_program_admin
+from accounts.policy import is_developer_of, is_government, is_program_admin, may_file_report
 from evaluations import selectors, services
 from evaluations.api import log_response
 from evaluations.forms import EndpointForm, RunStartForm, SuiteForm
@@ -121,7 +121,8 @@ def run_detail(request, pk):
         "run": run,
         "samples": paginate(request, run.samples.all(), fragment="samples")
         if run.is_finished else [],
-        "queue_notice": run_queue_notice(run=run)})
+        "queue_notice": run_queue_notice(run=run),
+        "may_report": may_file_report(request.user)})
 
 
 @login_required

@@ -327,6 +327,9 @@ SPECTACULAR_SETTINGS = {
         "ConflictKindEnum": "reviews.models.ConflictOfInterest.Kind",
         "PolicyRuleKindEnum": "reviews.models.PolicyRule.Kind",
         "EvaluationRunStatusEnum": "evaluations.models.EvaluationRun.Status",
+        "ReportStatusEnum": "clearinghouse.models.Report.Status",
+        "ReportArtifactKindEnum": "clearinghouse.models.ReportArtifact.Kind",
+        "DuplicateCandidateKindEnum": "clearinghouse.models.DuplicateCandidate.Kind",
     },
 }
 
