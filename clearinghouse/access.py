@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts import policy
 from clearinghouse.models import (
+    Advisory,
     Case,
     MemberProfile,
     Participant,
@@ -167,3 +168,20 @@ def statements_visible_to(user, case: Case) -> QuerySet[ProductStatement]:
 def may_coordinate(user, case: Case | None = None) -> bool:
     """Triage, cases, vendors, embargoes and publication: the coordinator only."""
     return policy.is_clearinghouse_coordinator(user)
+
+
+# --- advisories -----------------------------------------------------------------------------
+
+def advisories_visible_to(user) -> QuerySet[Advisory]:
+    """Coordinators see every advisory, drafts too; a participant sees the published and
+    withdrawn revisions of its cases (published ones are public anyway, at /.well-known/csaf/);
+    a draft is the coordinator's until it passes the publication gate."""
+    qs = Advisory.objects.all()
+    if policy.is_clearinghouse_coordinator(user):
+        return qs
+    return qs.filter(case__in=cases_visible_to(user),
+                     status__in=(Advisory.Status.PUBLISHED, Advisory.Status.WITHDRAWN))
+
+
+def advisory_get_for_user(*, user, pk) -> Advisory:
+    return get_object_or_404(advisories_visible_to(user).select_related("case"), pk=pk)

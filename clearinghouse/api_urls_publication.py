@@ -1,3 +1,9 @@
-"""api_urls_publication: filled in by its workstream."""
+"""API routes for advisories (clearinghouse/api_publication.py)."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from clearinghouse.api_publication import AdvisoryViewSet
+
+router = SimpleRouter()
+router.register("advisories", AdvisoryViewSet, basename="api-advisory")
+urlpatterns = router.urls

@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Organisation, User
 from accounts.services import api_token_create
 from audit.models import AuditEvent
-from clearinghouse.models import MemberProfile
+from clearinghouse.models import Advisory, MemberProfile
 from evaluations.models import BenchmarkSuite, EvaluationRun, SampleResult
 from notifications.models import Notification
 from partners.models import AccessGrant, AccessRequest, PartnerProfile
@@ -66,7 +66,7 @@ SEGMENT_MODELS = {
     "policies": PolicyVersion, "partner-organisations": PartnerProfile,
     "access-requests": AccessRequest, "access-grants": AccessGrant,
     "notifications": Notification, "audit-events": AuditEvent,
-    "clearinghouse-members": MemberProfile,
+    "clearinghouse-members": MemberProfile, "advisories": Advisory,
 }
 
 

@@ -17,6 +17,7 @@ from clearinghouse.models import (
     Advisory,
     Case,
     Embargo,
+    MemberProfile,
     Participant,
     ProductStatement,
     Remediation,
@@ -64,6 +65,8 @@ def case(world, csaf_root):
     world.quiet = OrganisationFactory(name="Quiet Corp", kind=K.VENDOR)
     world.soft_user = UserFactory(username="soft", organisation=world.soft)
     world.quiet_user = UserFactory(username="quiet", organisation=world.quiet)
+    _vet(world.soft, world.soft_user)
+    _vet(world.quiet, world.quiet_user)
     case = _case(world)
     vuln = _vulnerability(case)
     contacted = timezone.now() - timedelta(days=30)
@@ -92,6 +95,13 @@ def case(world, csaf_root):
     Embargo.objects.create(case=case, status=Embargo.Status.ACTIVE,
                            ends_at=timezone.now() + timedelta(days=5), proposed_by=world.admin)
     return case
+
+
+def _vet(organisation, user):
+    """Vendors take part in cases only while the program office has them vetted."""
+    MemberProfile.objects.create(organisation=organisation, description="Vendor.",
+                                 security_contact="security@example.org",
+                                 status=MemberProfile.Status.VETTED, applied_by=user)
 
 
 def _ready(case):
@@ -310,3 +320,52 @@ def test_a_draft_is_not_served_and_unknown_paths_answer_404(world, client, publi
 def test_before_anything_is_published_the_directory_answers_404(client, csaf_root):
     assert client.get("/.well-known/csaf/provider-metadata.json").status_code == 404
     assert client.get("/.well-known/csaf/white/index.txt").status_code == 404
+
+
+# --- /api/v1/advisories/ -------------------------------------------------------------------
+
+def test_the_coordinator_generates_and_publishes_through_the_api(world, api, case,
+                                                                 django_capture_on_commit_callbacks):
+    created = api.as_(world.admin).post("/api/v1/advisories/", {"case": case.pk})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == "draft" and body["valid"] and body["tracking_id"] == "CH-2026-0001"
+    assert body["validation"]["csaf"]["validator"].startswith("csaf 2026.10.25")
+
+    refused = api.as_(world.admin).post(f"/api/v1/advisories/{body['id']}/publish/", {})
+    assert refused.status_code == 409 and refused.json()["code"] == "publication_refused"
+    assert "The embargo is active" in refused.json()["detail"]
+    assert "Quiet Corp has not yet stated the status of quietd." in refused.json()["detail"]
+
+    _ready(case)
+    stale = api.as_(world.admin).post(f"/api/v1/advisories/{body['id']}/publish/", {})
+    assert stale.status_code == 409 and "generate the advisory again" in stale.json()["detail"]
+    again = api.as_(world.admin).post("/api/v1/advisories/", {"case": case.pk}).json()
+    assert again["revision"] == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        done = api.as_(world.admin).post(f"/api/v1/advisories/{again['id']}/publish/", {})
+    assert done.status_code == 200 and done.json()["status"] == "published"
+    assert done.json()["csaf"]["document"]["tracking"]["version"] == "1"
+    assert Advisory.objects.get(pk=body["id"]).status == Advisory.Status.DRAFT
+
+
+def test_vendors_see_no_drafts_and_cannot_generate_or_publish(world, api, case,
+                                                              django_capture_on_commit_callbacks):
+    _ready(case)
+    draft = advisory_generate(case=case, by=world.admin)
+    vendor = api.as_(world.soft_user)
+
+    assert vendor.get("/api/v1/advisories/").json()["results"] == []
+    assert vendor.get(f"/api/v1/advisories/{draft.pk}/").status_code == 404
+    assert vendor.post(f"/api/v1/advisories/{draft.pk}/publish/", {}).status_code == 404
+    assert vendor.post("/api/v1/advisories/", {"case": case.pk}).status_code == 403
+    assert api.as_(world.outsider).get(f"/api/v1/advisories/{draft.pk}/").status_code == 404
+    assert api.as_(None).get("/api/v1/advisories/").status_code in (401, 403)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        advisory_publish(advisory=draft, by=world.admin)
+    listed = api.as_(world.soft_user).get("/api/v1/advisories/").json()["results"]
+    assert [a["id"] for a in listed] == [draft.pk]
+    assert api.as_(world.soft_user).post(f"/api/v1/advisories/{draft.pk}/publish/",
+                                         {}).status_code == 403
+    assert api.as_(world.outsider).get(f"/api/v1/advisories/{draft.pk}/").status_code == 404
