@@ -131,3 +131,16 @@ def case_page(*, user, case: Case) -> CasePage:
 
 def messages_of(case: Case):
     return case.messages.select_related("author").order_by("created_at", "id")
+
+
+# --- the calendar feed ----------------------------------------------------------------------
+
+def embargoes_for_calendar(*, user, since, until) -> QuerySet[Embargo]:
+    """The embargoes in force, ending within [since, until), of the cases the user may see: what
+    the calendar feed (partners/tracking.py) shows next to the access windows."""
+    return (Embargo.objects.filter(case__in=access.cases_visible_to(user).values("pk"),
+                                   status__in=EMBARGO_STATES_IN_FORCE, ends_at__gte=since,
+                                   ends_at__lt=until)
+            .select_related("case").only("id", "status", "ends_at", "status_changed_at",
+                                         "case__reference")
+            .order_by("ends_at", "id"))

@@ -557,6 +557,13 @@ def _calendar_querysets(*, user, now: datetime):
     return windows.filter(horizon), grants.filter(horizon)
 
 
+def _calendar_embargoes(*, user, now: datetime):
+    """The embargo ends of the cases the user may see (clearinghouse), within the horizon."""
+    from clearinghouse.case_selectors import embargoes_for_calendar
+
+    return embargoes_for_calendar(user=user, since=now - FEED_PAST, until=now + FEED_FUTURE)
+
+
 def windows_for_calendar(*, user) -> list[TrackedWindow]:
     windows, grants = _calendar_querysets(user=user, now=timezone.now())
     return _rows(windows, grants)
@@ -585,16 +592,19 @@ def calendar_version(*, user) -> tuple[str, datetime]:
         g_count=Count("pk"), g_created=Max("created_at"), g_revoked=Max("revoked_at"),
         g_model=Max("model__updated_at"),
         g_vetting=Max("organisation__partner_profile__status_changed_at"), **clock("g"))
+    e = _calendar_embargoes(user=user, now=now).order_by().aggregate(
+        e_count=Count("pk"), e_changed=Max("status_changed_at"))
     day = datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
     moments = [day]
-    for values in (w, g):
+    for values in (w, g, e):
         for key, value in values.items():
             if isinstance(value, datetime):
                 moments.append(value - ENDING_SOON if key.endswith("_soon") else value)
     last_modified = min(max(moments), now)
     digest = hashlib.sha256(json.dumps(
         [user.pk, policy.role_of(user), day.isoformat(), w["w_count"], g["g_count"],
-         sorted((k, v.isoformat()) for k, v in (w | g).items() if isinstance(v, datetime))],
+         e["e_count"],
+         sorted((k, v.isoformat()) for k, v in (w | g | e).items() if isinstance(v, datetime))],
         default=str).encode()).hexdigest()[:32]
     return f'"{digest}"', last_modified
 
@@ -612,7 +622,9 @@ def calendar_body(*, user, token: str, etag: str) -> bytes:
     key = f"calendar-feed-gz:{CalendarFeed.hash_token(token)}:{etag.strip(chr(34))}"
     body = cache.get(key)
     if body is None:
-        text = calendar_render(windows_for_calendar(user=user))
+        text = calendar_render(windows_for_calendar(user=user),
+                               embargoes=list(_calendar_embargoes(user=user,
+                                                                  now=timezone.now())))
         body = gzip.compress(text.encode(), compresslevel=6, mtime=0)
         cache.set(key, body, FEED_CACHE_SECONDS)
     return body
@@ -644,9 +656,11 @@ def _ical_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def calendar_render(rows: list[TrackedWindow]) -> str:
-    """A VCALENDAR with one VEVENT per window. Reasons (flags, revocations) stay out: a feed
-    URL ends up in calendar apps and their sync services."""
+def calendar_render(rows: list[TrackedWindow], embargoes=()) -> str:
+    """A VCALENDAR with one VEVENT per window, and one per embargo end of the user's
+    clearinghouse cases (named by the case's reference only). Reasons (flags, revocations) and
+    vulnerability details stay out: a feed URL ends up in calendar apps and their sync
+    services."""
     stamp = _ical_time(timezone.now())
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Frontier Review Portal//Windows//EN",
              "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:Access windows"]
@@ -660,6 +674,18 @@ def calendar_render(rows: list[TrackedWindow]) -> str:
             "DESCRIPTION:" + ical_escape(f"{what} on {row.model_label} ({row.developer}).\n"
                                          f"State: {row.state_label}."),
             f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+            "TRANSP:TRANSPARENT", "END:VEVENT",
+        ]
+    for e in embargoes:
+        lines += [
+            "BEGIN:VEVENT", f"UID:embargo-{e.pk}@frontier-review-portal", f"DTSTAMP:{stamp}",
+            f"DTSTART:{_ical_time(e.ends_at)}",
+            "SUMMARY:" + ical_escape(f"Embargo ends: case {e.case.reference}"),
+            "DESCRIPTION:" + ical_escape(
+                f"The embargo of case {e.case.reference} ends at "
+                f"{e.ends_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC.\n"
+                f"State: {e.get_status_display()}."),
+            "STATUS:CONFIRMED" if e.status == "active" else "STATUS:TENTATIVE",
             "TRANSP:TRANSPARENT", "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
