@@ -81,4 +81,6 @@ def navigation_for(user, path: str = "") -> list:
                 early_access]
     if policy.is_partner(user):
         return [link("Partners", "partner_list"), early_access]
+    if policy.is_vendor(user):
+        return [link("Cases", "case_list"), early_access]
     return [early_access]
