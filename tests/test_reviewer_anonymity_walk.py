@@ -16,6 +16,7 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
 from accounts.models import ApiToken
+from clearinghouse.models import Advisory
 from evaluations.models import BenchmarkSuite, EvaluationRun
 from evaluations.services import endpoint_set
 from notifications.models import Notification
@@ -56,6 +57,7 @@ ID_SOURCES = [  # the first pattern that matches wins
     (r"tokens/$", "token"),
     (r"conflicts/$", "conflict"),
     (r"keys/$", "authenticator"),
+    (r"advisories/$", "advisory"),
 ]
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
 
@@ -149,6 +151,7 @@ def _ids(world, viewer) -> dict[str, list]:
         "conflict": list(ConflictOfInterest.objects.values_list("pk", flat=True)),
         "authenticator": list(Authenticator.objects.values_list("pk", flat=True)),
         "feed": [feed_token],
+        "advisory": list(Advisory.objects.values_list("pk", flat=True)),
     }
 
 

@@ -369,3 +369,51 @@ def test_vendors_see_no_drafts_and_cannot_generate_or_publish(world, api, case,
     assert api.as_(world.soft_user).post(f"/api/v1/advisories/{draft.pk}/publish/",
                                          {}).status_code == 403
     assert api.as_(world.outsider).get(f"/api/v1/advisories/{draft.pk}/").status_code == 404
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+def test_the_coordinator_sees_what_blocks_publication_then_generates_and_publishes_on_pages(
+        world, client, case, django_capture_on_commit_callbacks):
+    client.force_login(world.admin)
+    page = client.get(f"/clearinghouse/cases/{case.pk}/advisories/").content.decode()
+    assert "The embargo is active" in page and "Quiet Corp has not yet stated" in page
+
+    _ready(case)
+    generated = client.post(f"/clearinghouse/cases/{case.pk}/advisories/new/")
+    advisory = Advisory.objects.get(case=case)
+    assert generated.status_code == 302
+    assert generated.url == f"/clearinghouse/advisories/{advisory.pk}/"
+    detail = client.get(generated.url).content.decode()
+    assert "csaf 2026.10.25" in detail and "Publish…" in detail
+
+    confirm = client.post(f"/clearinghouse/advisories/{advisory.pk}/publish/")
+    assert confirm.status_code == 200 and "Publish the advisory" in confirm.content.decode()
+    assert Advisory.objects.get(pk=advisory.pk).status == Advisory.Status.DRAFT
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"/clearinghouse/advisories/{advisory.pk}/publish/",
+                           {"confirm": "yes"})
+    assert done.status_code == 302
+    assert Advisory.objects.get(pk=advisory.pk).status == Advisory.Status.PUBLISHED
+    download = client.get(f"/clearinghouse/advisories/{advisory.pk}/csaf.json")
+    assert hashlib.sha256(download.content).hexdigest() == advisory.hashes["csaf"]
+    assert 'filename="ch-2026-0001.json"' in download["Content-Disposition"]
+
+
+def test_vendors_outsiders_and_anonymous_users_get_no_draft_pages(world, client, case):
+    _ready(case)
+    draft = advisory_generate(case=case, by=world.admin)
+
+    client.force_login(world.soft_user)
+    listing = client.get(f"/clearinghouse/cases/{case.pk}/advisories/")
+    assert listing.status_code == 200 and "No advisory yet." in listing.content.decode()
+    assert client.get(f"/clearinghouse/advisories/{draft.pk}/").status_code == 404
+    assert client.get(f"/clearinghouse/advisories/{draft.pk}/csaf.json").status_code == 404
+    assert client.post(f"/clearinghouse/advisories/{draft.pk}/publish/",
+                       {"confirm": "yes"}).status_code == 404
+    assert client.post(f"/clearinghouse/cases/{case.pk}/advisories/new/").status_code == 403
+    client.force_login(world.outsider)
+    assert client.get(f"/clearinghouse/cases/{case.pk}/advisories/").status_code == 404
+    client.logout()
+    assert client.get(f"/clearinghouse/advisories/{draft.pk}/").status_code == 302
+    assert Advisory.objects.get().status == Advisory.Status.DRAFT
