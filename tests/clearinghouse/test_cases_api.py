@@ -178,3 +178,45 @@ def test_an_ai_report_without_a_validator_cannot_get_vendors_through_the_api(api
     response = api.as_(cw.coordinator).post(f"/api/v1/cases/{case.pk}/participants/",
                                             {"organisation": cw.vendor_org.pk})
     assert response.status_code == 409 and "may reach vendors" in response.json()["detail"]
+
+
+def test_every_case_action_is_404_to_whoever_may_not_see_the_case(api, case_world):
+    cw = case_world
+    embargo.embargo_propose(case=cw.case, actor=cw.coordinator)
+    base = f"/api/v1/cases/{cw.case.pk}/"
+    suggested = cw.participant.pk
+    posts = [("state/", {"field": "fix_deployed_at"}), ("participants/", {"organisation": 1}),
+             (f"participants/{suggested}/confirm/", {}), ("messages/", {"body": "hi"}),
+             ("embargo/", {"reason": "x"}), ("embargo/revise/", {"reason": "x"}),
+             ("embargo/accept/", {}), ("embargo/decline/", {}), ("embargo/exit/", {"reason": "x"})]
+    for name in ("other_vendor", "operator", "partner"):
+        user = actors(cw)[name]
+        for path, body in posts:
+            assert api.as_(user).post(base + path, body).status_code == 404, (name, path)
+        assert api.as_(user).post(f"/api/v1/statements/{cw.statement.pk}/remediations/", {
+            "category": "workaround", "details": "x"}).status_code == 404
+        assert api.as_(user).get("/api/v1/cases/999999/").status_code == 404
+    for path, body in posts:
+        assert api.as_(None).post(base + path, body).status_code in (401, 403)
+    assert Embargo.objects.get().status == "proposed"
+    assert not AuditEvent.objects.filter(action__in=["case.state_set", "case.message_posted",
+                                                     "embargo.exited"]).exists()
+
+
+def test_the_sweep_tasks_run_the_services(case_world):
+    from clearinghouse.tasks import embargoes_sweep_ended_task, vendors_sweep_silent_task
+
+    assert vendors_sweep_silent_task.delay().get() == {"day_7": [], "day_14": [],
+                                                       "no_response": []}
+    assert embargoes_sweep_ended_task.delay().get() == []
+
+
+def test_the_beat_schedule_runs_both_sweeps():
+    from clearinghouse.tasks import embargoes_sweep_ended_task, vendors_sweep_silent_task
+    from review_portal.celery_app import app
+
+    schedule = app.conf.beat_schedule
+    assert schedule["clearinghouse-sweep-silent-vendors"]["task"] == \
+        vendors_sweep_silent_task.name
+    assert schedule["clearinghouse-sweep-ended-embargoes"]["task"] == \
+        embargoes_sweep_ended_task.name
