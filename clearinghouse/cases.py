@@ -273,6 +273,7 @@ def vendor_add(*, case: Case, organisation: Organisation, actor: User) -> Partic
 def _require_statement_vendor(actor, statement: ProductStatement) -> None:
     """A vendor changes only its own statements, on a case it takes part in."""
     if not (policy.is_vendor(actor) and policy.is_member_of(actor, statement.vendor_id)
+            and access.is_active_member(actor)
             and Participant.objects.filter(case_id=statement.vulnerability.case_id,
                                            organisation_id=statement.vendor_id, role=P.VENDOR,
                                            confirmed=True).exists()):
@@ -373,8 +374,11 @@ def remediation_add(*, statement: ProductStatement, actor: User, category: str, 
 # --- the thread -----------------------------------------------------------------------------
 
 def may_post(user, case: Case) -> bool:
-    """The coordinator and every confirmed participant (case.participants is read)."""
-    return access.may_coordinate(user, case) or bool(access.case_roles_of(user, case))
+    """The coordinator and every confirmed participant (case.participants is read) whose
+    organisation is still vetted, where it needs vetting."""
+    if access.may_coordinate(user, case):
+        return True
+    return bool(access.case_roles_of(user, case)) and access.is_active_member(user)
 
 
 @transaction.atomic

@@ -184,7 +184,8 @@ def embargo_answer(*, embargo: Embargo, actor: User, accept: bool) -> Embargo:
     org_id = policy.organisation_id_of(actor)
     acceptance = EmbargoAcceptance.objects.select_for_update().filter(
         embargo=embargo, organisation_id=org_id).first()
-    if acceptance is None or not access.case_roles_of(actor, embargo.case):
+    if acceptance is None or not access.case_roles_of(actor, embargo.case) or \
+            not access.is_active_member(actor):
         raise PermissionDenied("Only an invited participant answers the embargo.")
     if embargo.status not in (ES.PROPOSED, ES.REVISE):
         raise TransitionNotAllowed("Nothing awaits an answer on this embargo.")

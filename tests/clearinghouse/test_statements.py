@@ -116,3 +116,17 @@ def test_a_vendor_that_answered_is_not_reminded(case_world):
     notified = Participant.objects.get(pk=cw.participant.pk).notified_at
     assert cases.vendors_sweep_silent(now=notified + timedelta(days=22)) == {
         "day_7": [], "day_14": [], "no_response": []}
+
+
+def test_a_suspended_vendor_can_no_longer_state_or_post(case_world):
+    from clearinghouse import members
+    from clearinghouse.models import MemberProfile
+
+    cw = case_world
+    profile = MemberProfile.objects.get(organisation=cw.vendor_org)
+    members.member_transition(profile=profile, actor=cw.coordinator, action="suspend",
+                              reason="Lost contact.")
+    with pytest.raises(PermissionDenied):
+        cases.statement_update(statement=cw.statement, actor=cw.vendor, status="known_affected")
+    with pytest.raises(PermissionDenied):
+        cases.message_post(case=cw.case, actor=cw.vendor, body="Still here?")
