@@ -106,6 +106,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     # clearinghouse advisories (clearinghouse/publication.py)
     "clearinghouse.advisory_generated": ("Generated an advisory draft", "generated"),
     "clearinghouse.advisory_published": ("Published an advisory", "published"),
+    "clearinghouse.advisory_withdrawn": ("Withdrew an advisory", "withdrew"),
     "access_request.created": ("Requested early access", "requested early access with"),
     "access_request.invited": ("Invited a partner to early access", "sent the invitation"),
     "access_request.approved": ("Approved early access", "approved"),

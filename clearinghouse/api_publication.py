@@ -43,6 +43,10 @@ class AdvisoryGenerateSerializer(serializers.Serializer):
     case = serializers.IntegerField(help_text="The case's id")
 
 
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
 class AdvisoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       viewsets.GenericViewSet):
     """Advisory revisions the caller may see; `?case=<id>` for one case's."""
@@ -87,4 +91,15 @@ class AdvisoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         does not validate."""
         advisory = access.advisory_get_for_user(user=request.user, pk=pk)
         advisory = publication.advisory_publish(advisory=advisory, by=request.user)
+        return Response(AdvisorySerializer(advisory).data)
+
+    @extend_schema(request=WithdrawSerializer, responses=AdvisorySerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw a published revision, with a reason: the case leaves the public CSAF
+        provider directory."""
+        advisory = access.advisory_get_for_user(user=request.user, pk=pk)
+        data = parse_input(WithdrawSerializer, request)
+        advisory = publication.advisory_withdraw(advisory=advisory, by=request.user,
+                                                 reason=data["reason"])
         return Response(AdvisorySerializer(advisory).data)

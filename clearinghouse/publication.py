@@ -161,6 +161,32 @@ def _notify_published(advisory: Advisory) -> None:
     events.advisory_published(advisory, link=reverse("csaf_file", kwargs={"path": path}))
 
 
+def advisory_withdraw(*, advisory: Advisory, by, reason: str) -> Advisory:
+    """Withdraw a published revision (a reason is required). The case's advisory then leaves
+    the public provider directory: a withdrawn newest revision is not replaced there by an
+    older, superseded one."""
+    if not access.may_coordinate(by, advisory.case):
+        raise PermissionDenied("Only the coordinator withdraws advisories.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the advisory is withdrawn.", field="reason")
+    allowed_from, target = ADVISORY_TRANSITIONS["withdraw"]
+    with transaction.atomic():
+        advisory = Advisory.objects.select_for_update().select_related("case").get(
+            pk=advisory.pk)
+        if advisory.status not in allowed_from:
+            raise TransitionNotAllowed(
+                f"An advisory that is {advisory.get_status_display().lower()} cannot be "
+                "withdrawn.")
+        advisory.status, advisory.withdrawn_reason = target, reason
+        advisory.save(update_fields=["status", "withdrawn_reason"])
+        audit_record(actor=by, action="clearinghouse.advisory_withdrawn", obj=advisory,
+                     data={"revision": advisory.revision, "reason": reason})
+        events.advisory_withdrawn(advisory)
+        transaction.on_commit(provider_directory_write)
+    return advisory
+
+
 def _release_date_initial(advisory: Advisory) -> datetime:
     text = advisory.csaf["document"]["tracking"]["initial_release_date"]
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -173,11 +199,15 @@ def provider_root() -> Path:
 
 
 def provider_directory_files() -> dict[str, bytes]:
-    """The public directory for the newest published revision of each case."""
+    """The public directory: each case's newest released revision, if it is still published
+    (withdrawn: the case is left out)."""
     latest: dict[int, Advisory] = {}
-    for advisory in (Advisory.objects.filter(status=Advisory.Status.PUBLISHED)
-                     .only("case_id", "revision", "csaf", "vex").order_by("case_id", "revision")):
+    for advisory in (Advisory.objects.filter(status__in=(Advisory.Status.PUBLISHED,
+                                                         Advisory.Status.WITHDRAWN))
+                     .only("case_id", "revision", "status", "csaf", "vex")
+                     .order_by("case_id", "revision")):
         latest[advisory.case_id] = advisory
+    latest = {k: a for k, a in latest.items() if a.status == Advisory.Status.PUBLISHED}
     docs = [doc for a in latest.values() for doc in (a.csaf, a.vex)]
     return provider.build_directory(docs, publisher=publisher(), last_updated=max(
         (_release_date(a) for a in latest.values()), default=timezone.now()))

@@ -65,7 +65,8 @@ def advisory_detail(request, pk):
         "problems": problems(reports) if reports else [],
         "blockers": publication.publication_blockers(advisory.case, advisory=advisory)
         if coordinates and draft else [],
-        "may_publish": coordinates and draft, "exports": EXPORTS})
+        "may_publish": coordinates and draft, "exports": EXPORTS,
+        "may_withdraw": coordinates and advisory.status == advisory.Status.PUBLISHED})
 
 
 @login_required
@@ -101,4 +102,25 @@ def advisory_publish_view(request, pk):
         return done
     if done:
         messages.success(request, f"{done.tracking_id} published.")
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def advisory_withdraw_view(request, pk):
+    advisory = access.advisory_get_for_user(user=request.user, pk=pk)
+    back = reverse("advisory_detail", args=[advisory.pk])
+    reason = request.POST.get("reason", "")
+    done = call_service_confirmed(request, None, lambda: publication.advisory_withdraw(
+        advisory=advisory, by=request.user, reason=reason), confirmation={
+            "title": f"Withdraw {advisory.tracking_id} revision {advisory.revision}?",
+            "consequence": "The case's advisory leaves /.well-known/csaf/ and every participant "
+                           "is told. Copies aggregators already took stay with them. This is "
+                           "recorded.",
+            "button": "Withdraw the advisory", "back_url": back,
+            "details": [("Case", advisory.case.reference), ("Reason", reason)]})
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
+        messages.success(request, f"{done.tracking_id} revision {done.revision} withdrawn.")
     return redirect(back)

@@ -116,3 +116,10 @@ def advisory_published(advisory, *, link: str) -> None:
            title=f"Case {case.reference}: the advisory is published",
            body="The clearinghouse published the case's advisory (CSAF, VEX, OSV and CVE "
                 "records). Follow the link to read it.", link=link)
+
+
+def advisory_withdrawn(advisory) -> None:
+    case = advisory.case
+    notify(users=_participants(case), kind=K.CASE_UPDATE, obj=advisory, occasion="withdrawn",
+           title=f"Case {case.reference}: the advisory was withdrawn", body=SEE,
+           link=_case_link(case))

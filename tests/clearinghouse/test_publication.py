@@ -417,3 +417,44 @@ def test_vendors_outsiders_and_anonymous_users_get_no_draft_pages(world, client,
     client.logout()
     assert client.get(f"/clearinghouse/advisories/{draft.pk}/").status_code == 302
     assert Advisory.objects.get().status == Advisory.Status.DRAFT
+
+
+def test_a_withdrawn_advisory_leaves_the_public_directory_and_no_older_revision_returns(
+        world, api, client, case, django_capture_on_commit_callbacks):
+    _ready(case)
+    with django_capture_on_commit_callbacks(execute=True):
+        advisory_publish(advisory=advisory_generate(case=case, by=world.admin), by=world.admin)
+    ProductStatement.objects.filter(product_name="quietd").update(status=PS.KNOWN_AFFECTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = advisory_publish(advisory=advisory_generate(case=case, by=world.admin),
+                                  by=world.admin)
+    year = timezone.now().year
+    assert client.get(DOC.format(year=year)).status_code == 200
+
+    assert api.as_(world.admin).post(f"/api/v1/advisories/{second.pk}/withdraw/",
+                                     {}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.as_(world.admin).post(f"/api/v1/advisories/{second.pk}/withdraw/",
+                                             {"reason": "The fix was incomplete."})
+
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    assert AuditEvent.objects.get(action="clearinghouse.advisory_withdrawn").data["reason"] == \
+        "The fix was incomplete."
+    client.logout()
+    assert client.get(DOC.format(year=year)).status_code == 404
+    assert client.get("/.well-known/csaf/white/index.txt").content == b""
+    assert client.get("/.well-known/csaf/provider-metadata.json").status_code == 200
+
+
+def test_the_coordinator_withdraws_on_the_page_after_confirming(world, client, published,
+                                                                django_capture_on_commit_callbacks):
+    client.force_login(world.admin)
+    page = client.get(f"/clearinghouse/advisories/{published.pk}/").content.decode()
+    assert "Withdraw…" in page
+    url = f"/clearinghouse/advisories/{published.pk}/withdraw/"
+    confirm = client.post(url, {"reason": "Wrong product."})
+    assert "Withdraw the advisory" in confirm.content.decode()
+    assert Advisory.objects.get(pk=published.pk).status == Advisory.Status.PUBLISHED
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"reason": "Wrong product.", "confirm": "yes"})
+    assert Advisory.objects.get(pk=published.pk).status == Advisory.Status.WITHDRAWN
