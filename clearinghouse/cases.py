@@ -72,9 +72,11 @@ def _clean(text: str) -> str:
 def _next_number(year: int) -> int:
     """The next case number of `year`. Called under a transaction-scoped advisory lock on the
     year, so two coordinators opening cases at once get consecutive numbers, never the same
-    one (the unique (year, number) constraint is the second net)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x43480000, year])
+    one (the unique (year, number) constraint is the second net). SQLite (the embedded
+    default) has no advisory locks and one writer at a time; there the constraint is the net."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x43480000, year])
     last = Case.objects.filter(year=year).order_by("-number").values_list(
         "number", flat=True).first()
     return (last or 0) + 1
