@@ -128,7 +128,7 @@ class Command(BaseCommand):
         r = services.request_create(model=falcon, actor=dev_b)
         services.request_submit(review_request=r, actor=dev_b)
         services.reviewer_assign(review_request=r, reviewer=rev1, actor=admin)
-        run_start(review_request=r, suite_version=suite, actor=rev1)
+        falcon_run = run_start(review_request=r, suite_version=suite, actor=rev1)
         services.request_ask_information(
             review_request=r, actor=rev1,
             question="Which tool-use scaffolds did your own evaluations use?")
@@ -161,7 +161,9 @@ class Command(BaseCommand):
         self._seed_partners(now=now, admin=admin, reviewer=rev1, developer=dev,
                             colleague=User.objects.get(username="colleague"),
                             hospital=partner, password=password, model=model)
-        clearinghouse_demo.seed_members(password=password, admin=admin)
+        demo_members = clearinghouse_demo.seed_members(password=password, admin=admin)
+        clearinghouse_demo.seed_cases(now=now, admin=admin, reviewer=rev1, developer=dev,
+                                      run=falcon_run, atlas=atlas, users=demo_members)
 
     def _seed_partners(self, *, now, admin, reviewer, developer, colleague, hospital, password,
                        model) -> None:
