@@ -210,6 +210,22 @@ def _vulnerability(snapshot: CaseSnapshot, vuln: Vulnerability,
             "category": "none_available",
             "details": "The vendor has not published a fix, workaround or mitigation yet.",
             "product_ids": uncovered})
+    # CSAF 2.0 recommended test 6.2.2 wants a remediation for products under investigation
+    # too. What is true of them: no remediation is known, and why.
+    unknown: dict[str, list[str]] = {}
+    for st in vuln.statements:
+        pid = product_id(st.product.key)
+        if pid in covered or st.status not in (Status.NO_RESPONSE, Status.DISPUTED,
+                                               Status.UNDER_INVESTIGATION):
+            continue
+        why = {Status.NO_RESPONSE: f"{st.product.vendor} did not respond to the clearinghouse",
+               Status.DISPUTED: f"{st.product.vendor} disputes that the product is affected",
+               }.get(st.status, f"{st.product.vendor} is still investigating")
+        unknown.setdefault(why, []).append(pid)
+    for why, pids in unknown.items():
+        remediations.append({"category": "none_available",
+                             "details": f"No remediation is known: {why}.",
+                             "product_ids": sorted(pids)})
 
     involvements: list[dict[str, Any]] = []
     used_dates: set[str] = set()

@@ -49,6 +49,25 @@ def test_every_export_of_the_sample_case_passes_its_validator():
     assert len(reports["osv"]) == len(reports["cve"]) == 2
 
 
+def test_the_sample_case_also_passes_the_recommended_csaf_tests():
+    """The publication gate needs the mandatory tests; the recommended ones (6.2, the csaf
+    package's "extended" preset) pass too, e.g. 6.2.2: every affected or under-investigation
+    product has a remediation (for a silent vendor: "No remediation is known: … did not
+    respond")."""
+    from csaf.csaf.v20 import validate
+
+    snap = sample_snapshot()
+    for doc in (csaf_advisory(snap), csaf_vex(snap)):
+        report = validate(doc, preset="extended")
+        failed = [r.id for r in report.results if not r.passed and not r.skipped]
+        assert report.overall_valid and failed == [], failed
+    silent = next(r for r in csaf_vex(snap)["vulnerabilities"][0]["remediations"]
+                  if "CSAFPID-4" in r["product_ids"])
+    assert silent == {"category": "none_available", "product_ids": ["CSAFPID-4"],
+                      "details": "No remediation is known: Quiet Corp did not respond to the "
+                                 "clearinghouse."}
+
+
 def test_a_case_without_a_cve_id_still_gives_a_valid_vex_with_the_case_id():
     snap = sample_snapshot()
     snap = replace(snap, vulnerabilities=tuple(replace(v, cve_id="")
@@ -375,3 +394,23 @@ def test_no_status_in_the_sample_is_left_unexported():
     statuses = {st.status for v in snap.vulnerabilities for st in v.statements}
 
     assert statuses == set(Status) - {Status.UNDER_INVESTIGATION}
+
+
+def test_the_csaf_packages_provider_tree_audit_accepts_the_written_directory(tmp_path):
+    """An independent reader: the csaf package's audit of a provider tree (7.1.11-7.1.12:
+    year folders, index.txt). Its changes.csv check (csaf 2026.10.25, _audit.py) reads the
+    timestamp from the first column and the path from the second, the reverse of CSAF 2.0
+    7.1.13 and 2.1 requirement 13 (and their examples: "path","timestamp"), so it is left out;
+    test_the_provider_directory_holds_what_an_aggregator_reads checks changes.csv."""
+    from csaf import audit_tree
+
+    later = datetime(2026, 12, 20, 8, 30, tzinfo=UTC)
+    write_directory(tmp_path, _directory(sample_snapshot(), sample_snapshot(
+        reference="CH-2026-0002", current_release_date=later)))
+
+    result = audit_tree(str(tmp_path / "white"))
+
+    assert result.errors == []
+    assert result.violations_for("year-folders") == result.violations_for("index-txt") == []
+    assert {v.rule for v in result.violations} <= {"changes-csv"}
+    assert result.advisory_count == 4
