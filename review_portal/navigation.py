@@ -1,7 +1,7 @@
 """The header's navigation, per role (templates/base.html draws it as a USWDS header).
 
 Who sees which page is asked of accounts/policy.py only. A role with few pages gets plain links;
-the program admin's twelve pages are grouped in five menus (usa-nav__submenu). Window tracking
+the program admin's fourteen pages are grouped in six menus (usa-nav__submenu). Window tracking
 (the timeline) and the window list (every window, the flagged ones) are one "Windows" menu.
 """
 
@@ -57,6 +57,8 @@ def navigation_for(user, path: str = "") -> list:
                      link("All windows and flags", "window_list"))
 
     early_access = link("Early access", "access_request_list")
+    # The clearinghouse's reports: everyone who files them (policy.may_file_report).
+    reports = link("Reports", "report_list")
     if policy.is_program_admin(user):
         return [
             group("Reviews", "reviews", link("Requests", "request_list"),
@@ -68,19 +70,21 @@ def navigation_for(user, path: str = "") -> list:
                   early_access),
             group("Operations", "operations", link("Audit trail", "audit_list"),
                   link("Background jobs", "queue_health")),
+            group("Clearinghouse", "clearinghouse", reports,
+                  link("Triage queue", "report_triage")),
         ]
     if policy.is_developer(user):
         entries = [link("Models", "model_list"), link("Requests", "request_list")]
         if policy.may_track_windows(user):
             entries.append(windows())
-        return entries + [early_access]
+        return entries + [early_access, reports]
     if policy.is_agency_reviewer(user):
         return [link("Requests", "request_list"), link("Conflicts", "conflict_list"),
                 group("Standards", "standards", link("Threshold policy", "policy_list"),
                       link("Rubrics", "rubric_list"), link("Benchmark suites", "suite_list")),
-                early_access]
+                early_access, reports]
     if policy.is_partner(user):
         return [link("Partners", "partner_list"), early_access]
     if policy.is_vendor(user):
-        return [link("Cases", "case_list"), early_access]
-    return [early_access]
+        return [link("Cases", "case_list"), reports, early_access]
+    return [early_access, reports] if policy.may_file_report(user) else [early_access]

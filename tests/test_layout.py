@@ -87,7 +87,7 @@ def test_the_login_page_has_the_layout_and_no_navigation(client):
     assert soup.select_one(".usa-menu-btn") is None
 
 
-def test_a_program_admin_gets_five_menus_instead_of_twelve_links(client, world):
+def test_a_program_admin_gets_six_menus_instead_of_fourteen_links(client, world):
     client.force_login(world.admin)
     nav = nav_of(soup_of(client.get(reverse("profile"))))
     assert nav == {
@@ -96,16 +96,17 @@ def test_a_program_admin_gets_five_menus_instead_of_twelve_links(client, world):
         "Windows": ["Timeline", "All windows and flags"],
         "Partners": ["Partner organisations", "Early access"],
         "Operations": ["Audit trail", "Background jobs"],
+        "Clearinghouse": ["Reports", "Triage queue"],
         "admin": ["Inbox", "Profile"],
     }
 
 
 @pytest.mark.parametrize("actor,expected", [
     ("owner", {"Models": [], "Requests": [], "Windows": ["Timeline", "All windows and flags"],
-               "Early access": [], "owner": ["Inbox", "Profile"]}),
+               "Early access": [], "Reports": [], "owner": ["Inbox", "Profile"]}),
     ("reviewer", {"Requests": [], "Conflicts": [],
                   "Standards": ["Threshold policy", "Rubrics", "Benchmark suites"],
-                  "Early access": [], "reviewer": ["Inbox", "Profile"]}),
+                  "Early access": [], "Reports": [], "reviewer": ["Inbox", "Profile"]}),
     ("partner", {"Partners": [], "Early access": [], "partner": ["Inbox", "Profile"]}),
 ])
 def test_each_role_gets_its_own_navigation(client, world, actor, expected):
