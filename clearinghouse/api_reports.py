@@ -158,10 +158,12 @@ class ReportViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModel
             data = parse_input(VerificationSerializer, request)
             verification = intake.verification_record(report=report, actor=request.user,
                                                       **data)
-            return Response(VerificationSerializer(verification).data,
+            return Response(VerificationSerializer(
+                verification, context=self.get_serializer_context()).data,
                             status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(report.verifications.select_related("verified_by"))
-        return self.get_paginated_response(VerificationSerializer(page, many=True).data)
+        return self.get_paginated_response(VerificationSerializer(
+            page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(methods=["get"], responses=ReportArtifactSerializer(many=True))
     @extend_schema(methods=["post"], request={"multipart/form-data":

@@ -66,14 +66,28 @@ class ReportCreateSerializer(serializers.Serializer):
     harness = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
+def person_label(viewer, person) -> str | None:
+    """A government member is "The agency" to anyone outside the government (the
+    reviewer-anonymity rule); anyone else by username."""
+    if person is None:
+        return None
+    if policy.is_government_member(person) and not policy.sees_agency_identities(viewer):
+        return "The agency"
+    return person.username
+
+
 class VerificationSerializer(ModelSerializer):
-    verified_by = serializers.CharField(source="verified_by.username", read_only=True)
+    verified_by = serializers.SerializerMethodField(
+        help_text='The verifier\'s username; "The agency" outside the government')
 
     class Meta:
         model = Verification
         fields = ["id", "report", "method", "environment", "runs", "successes", "result",
                   "signature", "notes", "verified_by", "created_at"]
         read_only_fields = ["id", "report", "verified_by", "created_at"]
+
+    def get_verified_by(self, verification) -> str | None:
+        return person_label(_viewer(self), verification.verified_by)
 
 
 class ReportArtifactSerializer(ModelSerializer):
@@ -112,8 +126,9 @@ class ReportSerializer(ModelSerializer):
     products = ProductClaimSerializer(many=True, read_only=True)
     has_threat_model = serializers.BooleanField(read_only=True)
     reaches_vendors = serializers.SerializerMethodField()
-    human_validated_by = serializers.CharField(source="human_validated_by.username",
-                                               read_only=True, default=None, allow_null=True)
+    human_validated_by = serializers.SerializerMethodField(
+        help_text='Who validated it as a person; "The agency" for a government member seen '
+                  "from outside the government; null until someone does")
     candidates = serializers.SerializerMethodField()
     reporter_yield = serializers.SerializerMethodField()
 
@@ -129,6 +144,9 @@ class ReportSerializer(ModelSerializer):
                   "duplicate_of", "case", "reaches_vendors", "candidates", "reporter_yield",
                   "created_at"]
         read_only_fields = fields
+
+    def get_human_validated_by(self, report) -> str | None:
+        return person_label(_viewer(self), report.human_validated_by)
 
     def get_reaches_vendors(self, report) -> bool:
         return access.report_reaches_vendors(report)

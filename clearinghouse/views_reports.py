@@ -85,6 +85,14 @@ def report_create(request):
         "form": form, "products": products, "run": run})
 
 
+def person_label(viewer, person) -> str:
+    """Who verified or validated, as the viewer may learn it: a government member is "The
+    agency" to anyone outside the government (the reviewer-anonymity rule)."""
+    if policy.is_government_member(person) and not policy.sees_agency_identities(viewer):
+        return "The agency"
+    return person.get_full_name() or person.username
+
+
 def _offered_actions(user, report: Report) -> list[str]:
     """The triage moves the page offers this user now (the service decides again)."""
     if policy.is_clearinghouse_coordinator(user):
@@ -106,7 +114,10 @@ def report_detail(request, pk):
     return render(request, "clearinghouse/report_detail.html", {
         "report": report,
         "products": report.products.all(),
-        "verifications": report.verifications.select_related("verified_by"),
+        "verifications": [(v, person_label(user, v.verified_by))
+                          for v in report.verifications.select_related("verified_by")],
+        "validator_label": person_label(user, report.human_validated_by)
+        if report.human_validated_by_id else "",
         "artifacts": [(a, access.may_download_artifact(user, a)) for a in artifacts],
         "candidates": intake_selectors.candidates_for(user, report),
         "reporter_yield": intake_selectors.yield_of(report.organisation_id)

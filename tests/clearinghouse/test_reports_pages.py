@@ -363,3 +363,19 @@ def test_only_users_who_see_the_run_may_report_from_it(client, iw, run, actor):
     assert client.get(link).status_code == 404
     assert client.post(link, form_data(evaluation_run=str(run.pk))).status_code == 404
     assert not Report.objects.exists()
+
+
+def test_the_finder_never_learns_which_reviewer_verified_or_validated(client, iw):
+    report = file_report(iw.finder)
+    reproduce(iw, report)
+    intake.report_human_validate(report=report, actor=iw.coordinator)
+    as_(client, iw, "finder")
+    page = client.get(reverse("report_detail", args=[report.pk])).content.decode()
+    assert "The agency" in page and iw.reviewer.username not in page
+    body = client.get(f"/api/v1/reports/{report.pk}/").json()
+    assert body["human_validated_by"] == "The agency"
+    verifications = client.get(f"/api/v1/reports/{report.pk}/verifications/").json()
+    assert [v["verified_by"] for v in verifications["results"]] == ["The agency"]
+    as_(client, iw, "coordinator")
+    page = client.get(reverse("report_detail", args=[report.pk])).content.decode()
+    assert iw.reviewer.username in page
