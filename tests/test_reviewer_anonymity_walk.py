@@ -16,7 +16,8 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from clearinghouse.models import Advisory
+from clearinghouse import intake
+from clearinghouse.models import Advisory, Report
 from evaluations.models import BenchmarkSuite, EvaluationRun
 from evaluations.services import endpoint_set
 from notifications.models import Notification
@@ -58,6 +59,7 @@ ID_SOURCES = [  # the first pattern that matches wins
     (r"conflicts/$", "conflict"),
     (r"keys/$", "authenticator"),
     (r"advisories/$", "advisory"),
+    (r"reports/$", "report"),
 ]
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
 
@@ -118,6 +120,14 @@ def reviewed(world):
         actor=w.partner, model=w.model, starts_at=end, ends_at=end + timedelta(days=5),
         justification="More patients.")
     partner_services.access_request_deny(access_request=denied, actor=zq, reason="Not now.")
+    # The clearinghouse: Acme's report, verified by the lead reviewer, validated by the office.
+    report = intake.report_file(actor=w.owner, title="Overflow", description="A flaw.",
+                                attacker="a", capability="c", trigger="t", impact="i",
+                                cwe="CWE-787", products=[{"purl": "pkg:pypi/libfoo"}],
+                                cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    intake.verification_record(report=report, actor=zq, method="manual", environment="e",
+                               runs=1, successes=1, result="reproduced")
+    intake.report_human_validate(report=report, actor=w.admin)
     return w
 
 
@@ -152,6 +162,7 @@ def _ids(world, viewer) -> dict[str, list]:
         "authenticator": list(Authenticator.objects.values_list("pk", flat=True)),
         "feed": [feed_token],
         "advisory": list(Advisory.objects.values_list("pk", flat=True)),
+        "report": list(Report.objects.values_list("pk", flat=True)),
     }
 
 
