@@ -6,7 +6,9 @@ A report the user may not see answers 404; an action they may not take, 403."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy
@@ -22,10 +24,22 @@ from clearinghouse.forms_reports import (
 from clearinghouse.models import Report
 from clearinghouse.workflow import REPORT_TRANSITIONS
 from review_portal.errors import ApplicationError
-from review_portal.pages import call_service, download_refused
+from review_portal.pages import call_service, call_service_confirmed, download_refused
 from review_portal.pagination import paginate
 
 TRIAGE_ACTIONS = ("validate", "invalidate", "accept", "defer", "close")
+# action -> (title, consequence, button) of its confirmation page.
+CONFIRMED_ACTIONS = {
+    "invalidate": ("Find report #{pk} invalid?", "The reporter is told, and the report leaves "
+                   "the triage queue. It may be found valid later. This is recorded in the "
+                   "audit trail.", "Find it invalid"),
+    "close": ("Close report #{pk}?", "A closed report takes no more verifications, files or "
+              "moves, and the reporter is told. This is recorded in the audit trail.",
+              "Close the report"),
+    "withdraw": ("Withdraw report #{pk}?", "The clearinghouse stops working on it and the "
+                 "report is closed as withdrawn; it cannot be reopened. This is recorded in "
+                 "the audit trail.", "Withdraw the report"),
+}
 
 
 @login_required
@@ -156,10 +170,26 @@ def report_action(request, pk, action):
         if duplicate_of is None:
             messages.error(request, f"There is no report #{d['duplicate_of']}.")
             return redirect("report_detail", pk=pk)
-    done = call_service(request, None, lambda: intake.report_transition(
-        report=report, actor=request.user, action=action, reason=d.get("reason", ""),
-        close_reason=d.get("close_reason", ""), duplicate_of=duplicate_of,
-        override_reason=d.get("override_reason", "")))
+    def move():
+        return intake.report_transition(
+            report=report, actor=request.user, action=action, reason=d.get("reason", ""),
+            close_reason=d.get("close_reason", ""), duplicate_of=duplicate_of,
+            override_reason=d.get("override_reason", ""))
+
+    if action in CONFIRMED_ACTIONS:
+        # Ending a report's life is weighty: the confirmation page says what follows first.
+        title, consequence, button = CONFIRMED_ACTIONS[action]
+        done = call_service_confirmed(request, None, move, confirmation={
+            "title": title.format(pk=report.pk), "consequence": consequence, "button": button,
+            "back_url": reverse("report_detail", args=[report.pk]),
+            "details": [("Close reason", Report.CloseReason(d["close_reason"]).label
+                         if d.get("close_reason") in Report.CloseReason.values else ""),
+                        ("Duplicate of", f"Report #{duplicate_of.pk}" if duplicate_of else ""),
+                        ("Reason", d.get("reason", ""))]})
+        if isinstance(done, HttpResponse):
+            return done
+    else:
+        done = call_service(request, None, move)
     if done:
         messages.success(request, f"Report #{report.pk}: {intake.ACTION_LABELS[action]}.")
     return redirect("report_detail", pk=pk)

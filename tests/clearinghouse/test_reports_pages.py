@@ -221,7 +221,11 @@ def test_only_the_coordinator_triages_from_the_page(client, iw, actor, expected)
 def test_the_finder_withdraws_from_the_page_and_the_coordinator_sees_the_yield(client, iw):
     report = file_report(iw.finder)
     as_(client, iw, "finder")
-    client.post(reverse("report_action", args=[report.pk, "withdraw"]))
+    confirmation = client.post(reverse("report_action", args=[report.pk, "withdraw"]))
+    assert confirmation.status_code == 200 and "Withdraw report" in confirmation.content.decode()
+    report.refresh_from_db()
+    assert report.status == "received", "nothing happens before it is confirmed"
+    client.post(reverse("report_action", args=[report.pk, "withdraw"]), {"confirm": "yes"})
     report.refresh_from_db()
     assert (report.status, report.close_reason) == ("closed", "withdrawn")
     second = file_report(iw.finder, title="Another flaw", cwe="CWE-22")
@@ -250,7 +254,7 @@ def test_a_duplicate_filed_from_the_page_is_shown_to_the_coordinator_only(client
     assert "Possible duplicate" not in page
     as_(client, iw, "coordinator")
     client.post(reverse("report_action", args=[later.pk, "close"]),
-                {"close_reason": "duplicate", "duplicate_of": str(original.pk)})
+                {"close_reason": "duplicate", "duplicate_of": str(original.pk), "confirm": "yes"})
     later.refresh_from_db()
     assert (later.status, later.duplicate_of) == ("closed", original)
 
@@ -379,3 +383,21 @@ def test_the_finder_never_learns_which_reviewer_verified_or_validated(client, iw
     as_(client, iw, "coordinator")
     page = client.get(reverse("report_detail", args=[report.pk])).content.decode()
     assert iw.reviewer.username in page
+
+
+def test_closing_shows_what_will_happen_first_and_a_refusal_needs_no_confirmation(client, iw):
+    report = file_report(iw.finder)
+    as_(client, iw, "coordinator")
+    url = reverse("report_action", args=[report.pk, "close"])
+    page = client.post(url, {"close_reason": "fabricated", "reason": "No such function."})
+    html = page.content.decode()
+    assert page.status_code == 200 and f"Close report #{report.pk}?" in html
+    assert "Fabricated" in html and "No such function." in html
+    assert not AuditEvent.objects.filter(action="report.close").exists()
+    refused = client.post(url, {"close_reason": "fabricated"}, follow=True)
+    assert "Say why the report is closed." in refused.content.decode()
+    client.post(url, {"close_reason": "fabricated", "reason": "No such function.",
+                      "confirm": "yes"})
+    report.refresh_from_db()
+    assert (report.status, report.close_reason) == ("closed", "fabricated")
+    assert AuditEvent.objects.filter(action="report.close").count() == 1
