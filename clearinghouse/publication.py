@@ -8,8 +8,8 @@ publication gate, and served as a CSAF provider directory (CLEARINGHOUSE.md 4.4 
   or under revision), every confirmed vendor has a statement on each of its products or is "no
   response", the draft still says what the case says now (it is generated again and compared
   byte for byte), and every export passes its validator. Then it marks the advisory published,
-  audits, notifies the case's participants (a link, no vulnerability detail) and, after the
-  commit, writes the provider directory again.
+  audits, notifies the case's participants (a link, no vulnerability detail) and asks a worker
+  (through the jobs outbox) to write the provider directory again.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from clearinghouse.exports.validate import problems, validate_exports
 from clearinghouse.models import Advisory, Case, Embargo, Participant, ProductStatement
 from clearinghouse.selectors_snapshot import case_snapshot, published_revisions, publisher
 from clearinghouse.workflow import ADVISORY_TRANSITIONS, EMBARGO_STATES_IN_FORCE
+from jobs.services import job_enqueue
 from notifications import clearinghouse_events as events
 from review_portal.errors import ApplicationError, TransitionNotAllowed
 
@@ -149,7 +150,7 @@ def advisory_publish(*, advisory: Advisory, by) -> Advisory:
                            "version": advisory.csaf["document"]["tracking"]["version"],
                            "hash": advisory.hashes.get("csaf", "")})
         _notify_published(advisory)
-        transaction.on_commit(provider_directory_write)
+        _directory_write_later(advisory)
     return advisory
 
 
@@ -183,7 +184,7 @@ def advisory_withdraw(*, advisory: Advisory, by, reason: str) -> Advisory:
         audit_record(actor=by, action="clearinghouse.advisory_withdrawn", obj=advisory,
                      data={"revision": advisory.revision, "reason": reason})
         events.advisory_withdrawn(advisory)
-        transaction.on_commit(provider_directory_write)
+        _directory_write_later(advisory)
     return advisory
 
 
@@ -193,6 +194,14 @@ def _release_date_initial(advisory: Advisory) -> datetime:
 
 
 # --- the provider directory -----------------------------------------------------------------
+
+def _directory_write_later(advisory: Advisory) -> None:
+    """Ask a worker, in this transaction (an outbox row published after the commit and retried
+    until the broker takes it), to write the public directory again: a failed write is retried,
+    never lost, and never fails the publication that was already committed."""
+    job_enqueue(task="clearinghouse.provider_directory_write", kwargs={},
+                ref=f"clearinghouse.advisory:{advisory.pk}")
+
 
 def provider_root() -> Path:
     return Path(settings.CLEARINGHOUSE_CSAF_ROOT)

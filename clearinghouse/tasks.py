@@ -20,3 +20,13 @@ def embargoes_sweep_ended_task() -> list[int]:
     from clearinghouse.embargo import embargoes_sweep_ended
 
     return embargoes_sweep_ended()
+
+
+@shared_task(name="clearinghouse.provider_directory_write", acks_late=True, soft_time_limit=240,
+             time_limit=300)
+def provider_directory_write_task() -> str:
+    """Writes /.well-known/csaf/ again from the published advisories (after a publication or a
+    withdrawal). Idempotent: it always writes the whole directory from the database."""
+    from clearinghouse.publication import provider_directory_write
+
+    return str(provider_directory_write())

@@ -26,6 +26,7 @@ from clearinghouse.models import (
 )
 from clearinghouse.publication import PublicationRefused, advisory_generate, advisory_publish
 from clearinghouse.selectors_snapshot import case_snapshot
+from jobs.models import OutboxMessage
 from notifications.models import Notification
 from tests.factories import OrganisationFactory, UserFactory
 
@@ -232,6 +233,9 @@ def test_publication_after_the_embargo_with_the_silent_vendor_marked_no_response
     assert [c["type"] for c in credits] == ["tool", "finder"]
     assert credits[0]["value"].startswith(world.model.name)
     assert (csaf_root / "provider-metadata.json").is_file()
+    # Written by a worker job recorded in the publishing transaction (run eagerly in tests).
+    assert OutboxMessage.objects.filter(task="clearinghouse.provider_directory_write",
+                                        ref=f"clearinghouse.advisory:{advisory.pk}").exists()
 
 
 def test_a_second_revision_keeps_the_first_in_its_history(world, case, csaf_root,
@@ -458,3 +462,17 @@ def test_the_coordinator_withdraws_on_the_page_after_confirming(world, client, p
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"reason": "Wrong product.", "confirm": "yes"})
     assert Advisory.objects.get(pk=published.pk).status == Advisory.Status.WITHDRAWN
+
+
+def test_the_management_command_writes_the_directory_again(published, csaf_root):
+    import shutil
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    shutil.rmtree(csaf_root)
+    out = StringIO()
+    call_command("csaf_provider_write", stdout=out)
+
+    assert "2 CSAF document(s); provider metadata valid" in out.getvalue()
+    assert (csaf_root / "white" / "index.txt").read_text().count(".json") == 2
