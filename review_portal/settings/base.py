@@ -579,8 +579,12 @@ ACCOUNT_RATE_LIMITS = {
 # The clearinghouse (issue 11). An embargo ends by default this many days after the first
 # vendor contact (CERT/CC's 45), and no extension may take it past the ceiling (days after the
 # first vendor contact; Project Zero's 90 plus its 14-day grace).
-CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS = env.int("CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS", default=45)
-CLEARINGHOUSE_EMBARGO_CEILING_DAYS = env.int("CLEARINGHOUSE_EMBARGO_CEILING_DAYS", default=104)
+CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS = env_int("CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS", 45,
+                                             minimum=1, maximum=365)
+# The ceiling is never below the default.
+CLEARINGHOUSE_EMBARGO_CEILING_DAYS = env_int("CLEARINGHOUSE_EMBARGO_CEILING_DAYS", 104,
+                                             minimum=CLEARINGHOUSE_EMBARGO_DEFAULT_DAYS,
+                                             maximum=365)
 
 # The clearinghouse's advisories (clearinghouse/publication.py): the CSAF publisher, the CVE
 # Services organisation of the CNA container, the TLP of published advisories (public ones are
