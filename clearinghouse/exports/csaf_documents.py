@@ -178,6 +178,11 @@ def _vulnerability(snapshot: CaseSnapshot, vuln: Vulnerability,
                           "title": f"Statement of {st.product.vendor} on {st.product.name}",
                           "text": st.text})
 
+    exploited = {"poc": "A proof of concept exists.",
+                 "active": "Exploited in the wild."}.get(vuln.exploitation)
+    if exploited:
+        threats.append({"category": "exploit_status", "details": exploited})
+
     silent = [v for v in vuln.vendors if v.no_response]
     if silent:
         names = ", ".join(v.name for v in silent)

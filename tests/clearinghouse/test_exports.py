@@ -287,6 +287,18 @@ def test_the_ai_model_is_credited_as_a_tool_and_its_developer_as_finder():
     assert acks[0]["names"] == ["Frontier Model X 2.1"] and acks[1]["organization"] == "Acme AI"
 
 
+def test_known_exploitation_is_a_csaf_exploit_status_threat():
+    snap = sample_snapshot()
+    v1 = replace(snap.vulnerabilities[0], exploitation="active")
+    doc = csaf_vex(replace(snap, vulnerabilities=(v1,) + snap.vulnerabilities[1:]))
+
+    assert {"category": "exploit_status", "details": "Exploited in the wild."} in \
+        doc["vulnerabilities"][0]["threats"]
+    assert validate_csaf(doc)["ok"]
+    assert not any(t["category"] == "exploit_status"
+                   for t in doc["vulnerabilities"][1].get("threats", []))
+
+
 def test_the_cna_container_carries_cwe_and_both_cvss_versions():
     snap = sample_snapshot()
     container = cna_container(snap, snap.vulnerabilities[0])
