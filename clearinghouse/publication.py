@@ -14,7 +14,7 @@ publication gate, and served as a CSAF provider directory (CLEARINGHOUSE.md 4.4 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -85,8 +85,9 @@ def publication_blockers(case: Case, *, advisory: Advisory | None = None) -> lis
     reasons = []
     embargo = Embargo.objects.filter(case=case, status__in=EMBARGO_STATES_IN_FORCE).first()
     if embargo is not None:
+        ends = embargo.ends_at.astimezone(UTC)
         reasons.append(f"The embargo is {embargo.get_status_display().lower()} (ends "
-                       f"{embargo.ends_at:%Y-%m-%d %H:%M} UTC); publish once it has exited.")
+                       f"{ends:%Y-%m-%d %H:%M} UTC); publish once it has exited.")
     vendors = (Participant.objects.filter(case=case, role=Participant.Role.VENDOR,
                                           confirmed=True, no_response_at__isnull=True)
                .select_related("organisation").order_by("organisation__name"))
