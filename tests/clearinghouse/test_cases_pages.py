@@ -203,3 +203,29 @@ def test_the_page_of_a_case_with_200_vendors_runs_a_fixed_number_of_queries(
 
 
 QUERIES = {"coordinator": 16, "vendor": 14}
+
+
+@pytest.mark.parametrize("who", ["coordinator", "vendor", "finder"])
+def test_the_case_list_runs_as_many_queries_for_12_cases_as_for_2(client, cw, who):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.clearinghouse.conftest import make_report
+
+    def add(n):
+        for _ in range(n):
+            case = cases.case_open(actor=cw.coordinator, reports=[
+                make_report(cw.w.acme, cw.finder, title=f"Flaw {Participant.objects.count()}")])
+            cases.participant_confirm(participant=case.participants.get(role="vendor"),
+                                      actor=cw.coordinator)
+
+    c = _as(client, getattr(cw, who))
+    add(2)
+    c.get(reverse("case_list"))
+    with CaptureQueriesContext(connection) as two:
+        assert c.get(reverse("case_list")).status_code == 200
+    add(10)
+    with CaptureQueriesContext(connection) as twelve:
+        page = c.get(reverse("case_list"))
+    assert page.content.decode().count("CH-") >= 12
+    assert len(two) == len(twelve)
