@@ -98,8 +98,8 @@ class CaseViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
                                            actor=request.user)
             return Response(ParticipantSerializer(participant).data,
                             status=status.HTTP_201_CREATED)
-        rows = case_selectors.participants_visible_to(request.user, case)
-        return Response(ParticipantSerializer(rows, many=True).data)
+        page = self.paginate_queryset(case_selectors.participants_visible_to(request.user, case))
+        return self.get_paginated_response(ParticipantSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses=ParticipantSerializer)
     @action(detail=True, methods=["post"],
@@ -227,4 +227,5 @@ class StatementViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                                                 **data)
             return Response(RemediationSerializer(remediation).data,
                             status=status.HTTP_201_CREATED)
-        return Response(RemediationSerializer(statement.remediations.all(), many=True).data)
+        page = self.paginate_queryset(statement.remediations.order_by("created_at", "id"))
+        return self.get_paginated_response(RemediationSerializer(page, many=True).data)

@@ -4,6 +4,7 @@ not see answers 404, whatever they may not do answers 403."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,7 +23,7 @@ from clearinghouse.forms_cases import (
 )
 from clearinghouse.models import Participant
 from clearinghouse.workflow import STATEMENT_TRANSITIONS
-from review_portal.pages import call_service
+from review_portal.pages import call_service, call_service_confirmed
 from review_portal.pagination import paginate
 
 
@@ -115,9 +116,21 @@ def case_state_view(request, pk):
     form = CaseStateForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a case state.")
-    elif call_service(request, None, lambda: cases.case_state_set(
-            case=case, actor=request.user, field=form.cleaned_data["field"],
-            reason=form.cleaned_data["reason"])):
+        return _back(case, "#states")
+    field, reason = form.cleaned_data["field"], form.cleaned_data["reason"]
+    label = dict(form.fields["field"].choices)[field]
+    consequence = (f"{label} is recorded for {case.reference} as of now, once: it is never "
+                   "changed or cleared.")
+    if field in ("public_at", "exploit_public_at"):
+        consequence += " An embargo in force ends at once, and every participant is told."
+    done = call_service_confirmed(request, None, lambda: cases.case_state_set(
+        case=case, actor=request.user, field=field, reason=reason), confirmation=dict(
+            title=f"Record \"{label}\" on {case.reference}", consequence=consequence,
+            button="Record it", details=[("Note", reason)],
+            back_url=reverse("case_detail", args=[case.pk])))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
         messages.success(request, "Case state recorded.")
     return _back(case, "#states")
 
@@ -221,7 +234,16 @@ def embargo_exit_view(request, pk):
     form = EmbargoExitForm(request.POST)
     if current is None or not form.is_valid():
         messages.error(request, "Say why the embargo ends.")
-    elif call_service(request, None, lambda: embargo.embargo_exit(
-            embargo=current, actor=request.user, reason=form.cleaned_data["reason"])):
+        return _back(case, "#embargo")
+    reason = form.cleaned_data["reason"]
+    done = call_service_confirmed(request, None, lambda: embargo.embargo_exit(
+        embargo=current, actor=request.user, reason=reason), confirmation=dict(
+            title=f"End the embargo of {case.reference} now",
+            consequence="The embargo ends for good and every participant is told; it cannot "
+                        "be put back.", button="End the embargo", details=[("Reason", reason)],
+            back_url=reverse("case_detail", args=[case.pk]) + "#embargo"))
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
         messages.success(request, "Embargo ended.")
     return _back(case, "#embargo")

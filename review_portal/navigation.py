@@ -71,13 +71,14 @@ def navigation_for(user, path: str = "") -> list:
             group("Operations", "operations", link("Audit trail", "audit_list"),
                   link("Background jobs", "queue_health")),
             group("Clearinghouse", "clearinghouse", reports,
-                  link("Triage queue", "report_triage")),
+                  link("Triage queue", "report_triage"), link("Cases", "case_list")),
         ]
     if policy.is_developer(user):
         entries = [link("Models", "model_list"), link("Requests", "request_list")]
         if policy.may_track_windows(user):
             entries.append(windows())
-        return entries + [early_access, reports]
+        # Finders and reporters follow their reports' cases (the case summary).
+        return entries + [early_access, reports, link("Cases", "case_list")]
     if policy.is_agency_reviewer(user):
         return [link("Requests", "request_list"), link("Conflicts", "conflict_list"),
                 group("Standards", "standards", link("Threshold policy", "policy_list"),

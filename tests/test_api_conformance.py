@@ -34,7 +34,14 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Organisation, User
 from accounts.services import api_token_create
 from audit.models import AuditEvent
-from clearinghouse.models import Advisory, Case, MemberProfile, ProductStatement
+from clearinghouse.models import (
+    Advisory,
+    Case,
+    MemberProfile,
+    ProductStatement,
+    Report,
+    ReportArtifact,
+)
 from evaluations.models import BenchmarkSuite, EvaluationRun, SampleResult
 from notifications.models import Notification
 from partners.models import AccessGrant, AccessRequest, PartnerProfile
@@ -67,7 +74,8 @@ SEGMENT_MODELS = {
     "access-requests": AccessRequest, "access-grants": AccessGrant,
     "notifications": Notification, "audit-events": AuditEvent,
     "clearinghouse-members": MemberProfile, "advisories": Advisory,
-    "cases": Case, "statements": ProductStatement,
+    "cases": Case, "statements": ProductStatement, "reports": Report,
+    "report-artifacts": ReportArtifact,
 }
 
 

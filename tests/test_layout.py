@@ -87,7 +87,7 @@ def test_the_login_page_has_the_layout_and_no_navigation(client):
     assert soup.select_one(".usa-menu-btn") is None
 
 
-def test_a_program_admin_gets_six_menus_instead_of_fourteen_links(client, world):
+def test_a_program_admin_gets_six_menus_instead_of_fifteen_links(client, world):
     client.force_login(world.admin)
     nav = nav_of(soup_of(client.get(reverse("profile"))))
     assert nav == {
@@ -96,14 +96,14 @@ def test_a_program_admin_gets_six_menus_instead_of_fourteen_links(client, world)
         "Windows": ["Timeline", "All windows and flags"],
         "Partners": ["Partner organisations", "Early access"],
         "Operations": ["Audit trail", "Background jobs"],
-        "Clearinghouse": ["Reports", "Triage queue"],
+        "Clearinghouse": ["Reports", "Triage queue", "Cases"],
         "admin": ["Inbox", "Profile"],
     }
 
 
 @pytest.mark.parametrize("actor,expected", [
     ("owner", {"Models": [], "Requests": [], "Windows": ["Timeline", "All windows and flags"],
-               "Early access": [], "Reports": [], "owner": ["Inbox", "Profile"]}),
+               "Early access": [], "Reports": [], "Cases": [], "owner": ["Inbox", "Profile"]}),
     ("reviewer", {"Requests": [], "Conflicts": [],
                   "Standards": ["Threshold policy", "Rubrics", "Benchmark suites"],
                   "Early access": [], "Reports": [], "reviewer": ["Inbox", "Profile"]}),

@@ -70,7 +70,7 @@ def test_a_vendor_sees_only_its_own_statements_in_the_api(api, case_world):
         f"/api/v1/cases/{cw.case.pk}/statements/").json()["results"] == []
     # Other vendors are not among the participants a vendor sees.
     names = {p["organisation_name"] for p in api.as_(cw.vendor).get(
-        f"/api/v1/cases/{cw.case.pk}/participants/").json()}
+        f"/api/v1/cases/{cw.case.pk}/participants/").json()["results"]}
     assert "Vendor B" not in names and "Vendor A" in names
 
 
@@ -152,7 +152,7 @@ def test_the_coordinator_confirms_and_adds_vendors_through_the_api(api, cw):
     case = cases.case_open(actor=cw.coordinator, reports=[cw.report])
     suggested = case.participants.get(role="vendor")
     url = f"/api/v1/cases/{case.pk}/participants/"
-    listed = api.as_(cw.coordinator).get(url).json()
+    listed = api.as_(cw.coordinator).get(url).json()["results"]
     assert any(p["id"] == suggested.pk and not p["confirmed"] for p in listed)
     # A suggested vendor sees nothing yet.
     assert api.as_(cw.vendor).get(f"/api/v1/cases/{case.pk}/").status_code == 404

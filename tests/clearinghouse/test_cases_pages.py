@@ -139,7 +139,8 @@ def test_the_coordinator_is_prompted_to_exit_when_attacks_are_observed(client, c
     cw = case_world
     embargo.embargo_propose(case=cw.case, actor=cw.coordinator)
     c = _as(client, cw.coordinator)
-    c.post(reverse("case_state", args=[cw.case.pk]), {"field": "attacks_observed_at"})
+    c.post(reverse("case_state", args=[cw.case.pk]), {"field": "attacks_observed_at",
+                                                      "confirm": "yes"})
     page = c.get(reverse("case_detail", args=[cw.case.pk])).content.decode()
     assert "Attacks were observed" in page
 
@@ -202,7 +203,7 @@ def test_the_page_of_a_case_with_200_vendors_runs_a_fixed_number_of_queries(
     assert len(small.captured_queries) == len(big.captured_queries)
 
 
-QUERIES = {"coordinator": 16, "vendor": 14}
+QUERIES = {"coordinator": 16, "vendor": 15}
 
 
 @pytest.mark.parametrize("who", ["coordinator", "vendor", "finder"])
@@ -229,3 +230,21 @@ def test_the_case_list_runs_as_many_queries_for_12_cases_as_for_2(client, cw, wh
         page = c.get(reverse("case_list"))
     assert page.content.decode().count("CH-") >= 12
     assert len(two) == len(twelve)
+
+
+def test_setting_public_and_ending_the_embargo_on_the_page_are_confirmed_first(client,
+                                                                             case_world):
+    cw = case_world
+    embargo.embargo_propose(case=cw.case, actor=cw.coordinator)
+    c = _as(client, cw.coordinator)
+    url = reverse("case_state", args=[cw.case.pk])
+    page = c.post(url, {"field": "public_at"})
+    assert page.status_code == 200 and "embargo in force ends at once" in page.content.decode()
+    cw.case.refresh_from_db()
+    assert cw.case.public_at is None and Embargo.objects.get().status == "proposed"
+    page = c.post(reverse("embargo_exit", args=[cw.case.pk]), {"reason": "Vendor asks."})
+    assert "End the embargo" in page.content.decode()
+    assert Embargo.objects.get().status == "proposed"
+    c.post(url, {"field": "public_at", "confirm": "yes"})
+    cw.case.refresh_from_db()
+    assert cw.case.public_at is not None and Embargo.objects.get().status == "exited"
