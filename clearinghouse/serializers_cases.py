@@ -90,6 +90,9 @@ class RemediationCreateSerializer(serializers.Serializer):
 
 class StatementSerializer(ModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    # "" unless known not affected: declared so the schema's enum holds the blank value.
+    justification = serializers.ChoiceField(
+        choices=[("", "None")] + ProductStatement.Justification.choices, read_only=True)
     remediations = RemediationSerializer(many=True, read_only=True)
 
     class Meta:
