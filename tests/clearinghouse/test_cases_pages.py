@@ -248,3 +248,46 @@ def test_setting_public_and_ending_the_embargo_on_the_page_are_confirmed_first(c
     c.post(url, {"field": "public_at", "confirm": "yes"})
     cw.case.refresh_from_db()
     assert cw.case.public_at is not None and Embargo.objects.get().status == "exited"
+
+
+def test_every_case_form_is_404_to_whoever_may_not_see_the_case(client, case_world):
+    cw = case_world
+    embargo.embargo_propose(case=cw.case, actor=cw.coordinator)
+    pk = cw.case.pk
+    posts = [(reverse("case_vendor_confirm", args=[pk, cw.participant.pk]), {}),
+             (reverse("case_vendor_add", args=[pk]), {"organisation": cw.other_vendor_org.pk}),
+             (reverse("case_state", args=[pk]), {"field": "public_at", "confirm": "yes"}),
+             (reverse("case_message_post", args=[pk]), {"body": "hi"}),
+             (reverse("embargo_propose", args=[pk]), {"timezone": "UTC", "reason": "x"}),
+             (reverse("embargo_answer", args=[pk]), {"answer": "decline"}),
+             (reverse("embargo_exit", args=[pk]), {"reason": "x", "confirm": "yes"}),
+             (reverse("statement_edit", args=[cw.statement.pk]), {"status": "fixed"}),
+             (reverse("remediation_add", args=[cw.statement.pk]),
+              {"category": "workaround", "details": "x"})]
+    for name in ("other_vendor", "operator", "partner"):
+        for url, body in posts:
+            assert _as(client, actors(cw)[name]).post(url, body).status_code == 404, (name, url)
+    for url, body in posts:
+        assert _as(client, None).post(url, body).status_code == 302  # to the login page
+    cw.case.refresh_from_db()
+    assert cw.case.public_at is None and Embargo.objects.get().status == "proposed"
+    assert not cw.case.messages.exists() and not Remediation.objects.exists()
+
+
+def test_case_notifications_name_the_case_and_nothing_of_the_vulnerability(case_world):
+    from notifications.models import Notification
+
+    cw = case_world
+    e = embargo.embargo_propose(case=cw.case, actor=cw.coordinator)
+    embargo.embargo_answer(embargo=e, actor=cw.vendor, accept=True)
+    cases.statement_update(statement=cw.statement, actor=cw.vendor, status="known_affected")
+    cases.remediation_add(statement=cw.statement, actor=cw.vendor, category="vendor_fix",
+                          details="Upgrade libfoo to 1.4.2")
+    cases.message_post(case=cw.case, actor=cw.vendor, body="libfoo 1.4.2 fixes the overflow")
+    rows = Notification.objects.filter(object_type__startswith="clearinghouse.").exclude(
+        kind="member_status")
+    assert rows.count() >= 6
+    for row in rows:
+        assert row.title.startswith(f"Case {cw.case.reference}"), row.title
+        for secret in ("libfoo", "overflow", "Heap", "CWE", "9.8", "Vendor A"):
+            assert secret not in row.title + row.body, (row.title, secret)
