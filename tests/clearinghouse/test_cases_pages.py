@@ -291,3 +291,14 @@ def test_case_notifications_name_the_case_and_nothing_of_the_vulnerability(case_
         assert row.title.startswith(f"Case {cw.case.reference}"), row.title
         for secret in ("libfoo", "overflow", "Heap", "CWE", "9.8", "Vendor A"):
             assert secret not in row.title + row.body, (row.title, secret)
+
+
+def test_the_embargo_end_shows_in_utc_and_in_the_viewers_zone(client, case_world):
+    cw = case_world
+    e = embargo.embargo_propose(case=cw.case, actor=cw.coordinator)
+    cw.vendor.time_zone = "Asia/Tokyo"
+    cw.vendor.save(update_fields=["time_zone"])
+    page = _as(client, cw.vendor).get(reverse("case_detail", args=[cw.case.pk])).content.decode()
+    utc = e.ends_at.astimezone(timezone.get_fixed_timezone(0))
+    assert f"{utc:%H:%M} UTC" in page and "JST" in page
+    assert f'datetime="{utc:%Y-%m-%dT%H:%M}' in page
