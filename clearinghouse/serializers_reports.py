@@ -131,6 +131,12 @@ class ReportSerializer(ModelSerializer):
                   "from outside the government; null until someone does")
     candidates = serializers.SerializerMethodField()
     reporter_yield = serializers.SerializerMethodField()
+    # Blank until the report is valid / closed: plain strings, so the schema allows "".
+    valid_basis = serializers.CharField(
+        read_only=True, help_text='reproduction, vendor_confirmation, coordinator_override or ""')
+    close_reason = serializers.CharField(
+        read_only=True, help_text="coordinated, duplicate, not_a_vulnerability, out_of_scope, "
+                                  'fabricated, withdrawn or ""')
 
     class Meta:
         model = Report
