@@ -38,6 +38,7 @@ from clearinghouse.models import (
     Advisory,
     Case,
     MemberProfile,
+    Participant,
     ProductStatement,
     Report,
     ReportArtifact,
@@ -82,7 +83,9 @@ SEGMENT_MODELS = {
 def _table_of(path: str, name: str):
     if name == "request_pk":
         return ReviewRequest
-    if "/artifacts/" in path:
+    if name == "participant_pk":
+        return Participant
+    if "/artifacts/" in path and path.startswith("/api/v1/review-requests/"):
         return Artifact
     return SEGMENT_MODELS[path.removeprefix("/api/v1/").split("/")[0]]
 
