@@ -101,6 +101,17 @@ class CaseViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         page = self.paginate_queryset(case_selectors.participants_visible_to(request.user, case))
         return self.get_paginated_response(ParticipantSerializer(page, many=True).data)
 
+    @extend_schema(request=None, responses=ParticipantSerializer(many=True))
+    @action(detail=True, methods=["post"], url_path="participants/suggest")
+    def suggest(self, request, pk=None):
+        """The coordinator suggests vendors again from the reports' products (a catalogue grew,
+        a report joined); the answer is every participant, the new suggestions unconfirmed."""
+        case = self._case(pk)
+        cases.vendors_suggest(case=case, actor=request.user)
+        page = self.paginate_queryset(case_selectors.participants_visible_to(
+            request.user, self._case(pk)))
+        return self.get_paginated_response(ParticipantSerializer(page, many=True).data)
+
     @extend_schema(request=None, responses=ParticipantSerializer)
     @action(detail=True, methods=["post"],
             url_path=r"participants/(?P<participant_pk>\d+)/confirm")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<int:pk>/vendors/<int:participant_pk>/confirm/", v.vendor_confirm_view,
          name="case_vendor_confirm"),
     path("cases/<int:pk>/vendors/add/", v.vendor_add_view, name="case_vendor_add"),
+    path("cases/<int:pk>/vendors/suggest/", v.vendors_suggest_view, name="case_vendors_suggest"),
     path("cases/<int:pk>/state/", v.case_state_view, name="case_state"),
     path("cases/<int:pk>/messages/", v.message_post_view, name="case_message_post"),
     path("cases/<int:pk>/embargo/", v.embargo_propose_view, name="embargo_propose"),

@@ -96,6 +96,17 @@ def vendor_confirm_view(request, pk, participant_pk):
 
 @login_required
 @require_POST
+def vendors_suggest_view(request, pk):
+    case = case_selectors.case_get_for_user(user=request.user, pk=pk)
+    _require_coordinator(request, case)
+    added = call_service(request, None, lambda: cases.vendors_suggest(case=case,
+                                                                      actor=request.user))
+    messages.success(request, f"{len(added or [])} new vendor(s) suggested.")
+    return _back(case, "#participants")
+
+
+@login_required
+@require_POST
 def vendor_add_view(request, pk):
     case = case_selectors.case_get_for_user(user=request.user, pk=pk)
     _require_coordinator(request, case)

@@ -220,3 +220,20 @@ def test_the_beat_schedule_runs_both_sweeps():
         vendors_sweep_silent_task.name
     assert schedule["clearinghouse-sweep-ended-embargoes"]["task"] == \
         embargoes_sweep_ended_task.name
+
+
+def test_the_coordinator_suggests_vendors_again_when_a_catalogue_grows(api, case_world):
+    from clearinghouse.models import VendorProduct
+
+    cw = case_world
+    url = f"/api/v1/cases/{cw.case.pk}/participants/suggest/"
+    assert api.as_(cw.vendor).post(url).status_code == 403
+    VendorProduct.objects.create(vendor=cw.other_vendor_org, name="libfoo fork",
+                                 purl_key="pkg:pypi/libfoo")
+    response = api.as_(cw.coordinator).post(url)
+    assert response.status_code == 200
+    new = [p for p in response.json()["results"] if p["organisation_name"] == "Vendor B"]
+    assert len(new) == 1 and not new[0]["confirmed"]
+    assert AuditEvent.objects.filter(action="case.vendors_suggested").count() == 1
+    assert api.as_(cw.coordinator).post(url).status_code == 200  # nothing new: no event
+    assert AuditEvent.objects.filter(action="case.vendors_suggested").count() == 1

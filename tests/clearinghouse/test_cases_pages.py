@@ -256,6 +256,7 @@ def test_every_case_form_is_404_to_whoever_may_not_see_the_case(client, case_wor
     pk = cw.case.pk
     posts = [(reverse("case_vendor_confirm", args=[pk, cw.participant.pk]), {}),
              (reverse("case_vendor_add", args=[pk]), {"organisation": cw.other_vendor_org.pk}),
+             (reverse("case_vendors_suggest", args=[pk]), {}),
              (reverse("case_state", args=[pk]), {"field": "public_at", "confirm": "yes"}),
              (reverse("case_message_post", args=[pk]), {"body": "hi"}),
              (reverse("embargo_propose", args=[pk]), {"timezone": "UTC", "reason": "x"}),
