@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from clearinghouse import access, intake, intake_selectors
+from clearinghouse import access, intake, intake_artifacts, intake_selectors
 from clearinghouse.models import Report
 from clearinghouse.serializers_reports import (
     ReportArtifactSerializer,
@@ -175,7 +175,7 @@ class ReportViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModel
         report = self._get(pk)
         if request.method == "POST":
             data = parse_input(ReportArtifactUploadSerializer, request)
-            artifact = intake.report_artifact_upload(report=report, actor=request.user,
+            artifact = intake_artifacts.report_artifact_upload(report=report, actor=request.user,
                                                      kind=data["kind"],
                                                      uploaded_file=data["file"])
             return Response(ReportArtifactSerializer(artifact).data,
@@ -200,7 +200,7 @@ class ReportArtifactViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def download(self, request, pk=None):
         artifact = self.get_object()
         return report_artifact_response(
-            artifact, intake.report_artifact_read(artifact=artifact, actor=request.user))
+            artifact, intake_artifacts.report_artifact_read(artifact=artifact, actor=request.user))
 
 
 class ReporterYieldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy
-from clearinghouse import access, intake, intake_selectors
+from clearinghouse import access, intake, intake_artifacts, intake_selectors
 from clearinghouse.api_reports import report_artifact_response
 from clearinghouse.forms_reports import (
     ProductFormSet,
@@ -229,7 +229,7 @@ def report_artifact_create(request, pk):
     form = ReportArtifactForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose what the file is and the file.")
-    elif call_service(request, None, lambda: intake.report_artifact_upload(
+    elif call_service(request, None, lambda: intake_artifacts.report_artifact_upload(
             report=report, actor=request.user, kind=form.cleaned_data["kind"],
             uploaded_file=form.cleaned_data["file"])):
         messages.success(request, "The file is stored, encrypted.")
@@ -240,7 +240,7 @@ def report_artifact_create(request, pk):
 def report_artifact_download(request, pk):
     artifact = access.artifact_get_for_user(user=request.user, pk=pk)
     try:
-        data = intake.report_artifact_read(artifact=artifact, actor=request.user)
+        data = intake_artifacts.report_artifact_read(artifact=artifact, actor=request.user)
     except ApplicationError as exc:
         return download_refused(exc)
     return report_artifact_response(artifact, data)
