@@ -20,7 +20,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from packageurl import PackageURL
 from rapidfuzz import fuzz
 
 from accounts import policy
@@ -34,6 +33,7 @@ from clearinghouse.models import (
     Report,
     Verification,
 )
+from clearinghouse.products import cpe_normalise, purl_normalise
 from clearinghouse.workflow import REPORT_TRANSITIONS
 from notifications import report_events
 from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
@@ -53,8 +53,6 @@ VERS_RE = re.compile(r"^vers:[a-z0-9][a-z0-9.+-]*/(\*|[^|]+(\|[^|]+)*)$")
 VERS_CONSTRAINT_RE = re.compile(r"^(<=|>=|!=|<|>|=)?[^<>=!|*\s][^<>=!|\s]*$")
 # Package URL types whose names are case-insensitive (purl-spec PURL-TYPES): lower-cased in
 # the key so "pkg:npm/Foo" and "pkg:npm/foo" are one product.
-CASE_INSENSITIVE_PURL_TYPES = {"pypi", "npm", "github", "bitbucket", "composer", "hex", "deb",
-                               "apk", "gitlab", "golang"}
 
 PRODUCT_FIELDS = ("purl", "cpe", "vendor_name", "product_name", "version_range")
 
@@ -112,37 +110,6 @@ def vers_check(value: str) -> str:
                                "vers:pypi/>=1.0|<1.4.2 (or leave it empty).",
                                field="version_range")
     return value
-
-
-def purl_normalise(value: str) -> tuple[str, str, PackageURL]:
-    """(the package URL as packageurl writes it, its key without version, the parsed purl)."""
-    try:
-        purl = PackageURL.from_string(value.strip())
-    except ValueError as exc:
-        raise ApplicationError(f"The package URL is not valid: {exc}", field="purl") from exc
-    parts = [purl.type]
-    if purl.namespace:
-        parts.append(purl.namespace)
-    parts.append(purl.name)
-    key = "pkg:" + "/".join(parts)
-    if purl.type in CASE_INSENSITIVE_PURL_TYPES:
-        key = key.lower()
-    return purl.to_string(), key, purl
-
-
-def cpe_split(value: str) -> list[str]:
-    """A CPE 2.3 formatted string's 13 components (colons escaped with a backslash stay)."""
-    return [p.replace("\\:", ":") for p in re.split(r"(?<!\\):", value)]
-
-
-def cpe_normalise(value: str) -> tuple[str, str, list[str]]:
-    value = value.strip()
-    parts = cpe_split(value)
-    if (len(parts) != 13 or parts[0] != "cpe" or parts[1] != "2.3" or parts[2] not in "aoh"
-            or not parts[2] or parts[3] in ("", "*", "-") or parts[4] in ("", "*", "-")):
-        raise ApplicationError("The CPE must be a CPE 2.3 string with a vendor and a product, "
-                               "e.g. cpe:2.3:a:openssl:openssl:3.0.1:*:*:*:*:*:*:*.", field="cpe")
-    return value, f"{parts[3]}:{parts[4]}".lower(), parts
 
 
 def product_claim_build(*, purl: str = "", cpe: str = "", vendor_name: str = "",

@@ -16,7 +16,7 @@ from accounts import policy
 from accounts.models import Organisation, User
 from audit.services import audit_record
 from clearinghouse.models import MemberProfile, VendorProduct
-from clearinghouse.products import normalise_cpe, normalise_purl
+from clearinghouse.products import cpe_normalise, purl_normalise
 from notifications import selectors as notification_selectors
 from notifications.models import Notification
 from notifications.services import notify
@@ -108,8 +108,8 @@ def vendor_product_add(*, actor: User, vendor: Organisation, name: str, purl: st
     if not purl and not cpe:
         raise ApplicationError("Give the product's package URL or its CPE.", field="purl")
     product = VendorProduct(vendor=vendor, name=(name or "").strip(),
-                            purl_key=normalise_purl(purl)[1] if purl else "",
-                            cpe_key=normalise_cpe(cpe) if cpe else "")
+                            purl_key=purl_normalise(purl)[1] if purl else "",
+                            cpe_key=cpe_normalise(cpe)[1] if cpe else "")
     save_or_refuse(product)
     audit_record(actor=actor, action="clearinghouse.vendor_product_added", obj=product,
                  organisation=vendor, data={"name": product.name, "purl_key": product.purl_key,

@@ -154,3 +154,18 @@ def test_the_admin_shows_clearinghouse_records_but_changes_none_of_them(client, 
     assert client.get(reverse("admin:clearinghouse_memberprofile_add")).status_code == 403
     profile.refresh_from_db()
     assert profile.status == MemberProfile.Status.APPLIED
+
+
+@pytest.mark.parametrize("catalogue,claimed", [
+    ("pkg:pypi/Lib_Example", "pkg:pypi/lib.example@1.2.0"),
+    ("pkg:github/LibreTLS/libretls", "pkg:github/libretls/LibreTLS@v3.8.1"),
+    ("pkg:npm/%40scope/name", "pkg:npm/@scope/name@2.0.0?arch=x64"),
+])
+def test_a_catalogue_entry_and_a_reports_claim_of_one_package_share_one_key(
+        cast, catalogue, claimed):
+    from clearinghouse.intake import product_claim_build
+
+    product = members.vendor_product_add(actor=cast.vendor,
+                                         vendor=cast.vendor.membership.organisation,
+                                         name="lib", purl=catalogue)
+    assert product_claim_build(purl=claimed).purl_key == product.purl_key
