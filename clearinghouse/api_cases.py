@@ -17,6 +17,7 @@ from clearinghouse import access, case_selectors, cases, embargo
 from clearinghouse.models import Participant
 from clearinghouse.serializers_cases import (
     CaseListSerializer,
+    CaseMessageSerializer,
     CaseOpenSerializer,
     CaseSerializer,
     CaseStateSerializer,
@@ -24,7 +25,6 @@ from clearinghouse.serializers_cases import (
     EmbargoProposeSerializer,
     EmbargoSerializer,
     MessageCreateSerializer,
-    MessageSerializer,
     ParticipantSerializer,
     RemediationCreateSerializer,
     RemediationSerializer,
@@ -130,18 +130,18 @@ class CaseViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         page = self.paginate_queryset(case_selectors.statements_for(request.user, case))
         return self.get_paginated_response(StatementSerializer(page, many=True).data)
 
-    @extend_schema(methods=["get"], responses=MessageSerializer(many=True))
+    @extend_schema(methods=["get"], responses=CaseMessageSerializer(many=True))
     @extend_schema(methods=["post"], request=MessageCreateSerializer,
-                   responses={201: MessageSerializer})
+                   responses={201: CaseMessageSerializer})
     @action(detail=True, methods=["get", "post"])
     def messages(self, request, pk=None):
         case = self._case(pk)
         if request.method == "POST":
             data = parse_input(MessageCreateSerializer, request)
             message = cases.message_post(case=case, actor=request.user, body=data["body"])
-            return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+            return Response(CaseMessageSerializer(message).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(case_selectors.messages_of(case))
-        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        return self.get_paginated_response(CaseMessageSerializer(page, many=True).data)
 
     def _embargo(self, case):
         current = case_selectors.embargo_of(case)

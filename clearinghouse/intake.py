@@ -7,7 +7,7 @@ without a threat model or a product may be filed but never becomes valid (fp-che
 AI-found report reaches no vendor until a named person validated it (access.py); "valid" needs
 a reproduction, a vendor's confirmation or the coordinator's written override; nothing is closed
 automatically. Every change is audited and tells the reporter's organisation, with "Report #N"
-and a link only: a title is already vulnerability detail (CLEARINGHOUSE.md 4.4, rule 11).
+and a link only: a title is already vulnerability detail (docs/clearinghouse.md 4.4, rule 11).
 """
 
 import re

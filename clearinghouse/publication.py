@@ -1,5 +1,5 @@
 """Advisories: generated from the case (never written by hand), validated, published behind the
-publication gate, and served as a CSAF provider directory (CLEARINGHOUSE.md 4.4 rule 9).
+publication gate, and served as a CSAF provider directory (docs/clearinghouse.md 4.4 rule 9).
 
 - advisory_generate stores a draft: CSAF 2.0 advisory and VEX, OSV records and CVE 5 CNA
   containers, with the SHA-256 of the bytes that will be served and every validator's report.

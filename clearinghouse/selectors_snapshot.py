@@ -30,7 +30,7 @@ from clearinghouse.models import (
 )
 
 # Reports whose finders are credited: valid work, including the later reporters of a duplicate
-# (CLEARINGHOUSE.md 4.4 rule 3); never a fabricated, withdrawn or out-of-scope one.
+# (docs/clearinghouse.md 4.4 rule 3); never a fabricated, withdrawn or out-of-scope one.
 CREDITED_CLOSE_REASONS = ("", Report.CloseReason.COORDINATED, Report.CloseReason.DUPLICATE)
 CREDITED_STATES = (Report.Status.VALID, Report.Status.ACCEPTED, Report.Status.CLOSED)
 

@@ -113,7 +113,7 @@ class StatementUpdateSerializer(serializers.Serializer):
     statement = serializers.CharField(required=False, allow_blank=True)
 
 
-class MessageSerializer(ModelSerializer):
+class CaseMessageSerializer(ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
 
     class Meta:

@@ -2,7 +2,7 @@
 them; nothing else changes a status.
 
 Report management follows Vultron's RM states; embargoes follow Vultron's EM states; product
-statements follow CSAF's product statuses plus disputed (CLEARINGHOUSE.md 4.3).
+statements follow CSAF's product statuses plus disputed (docs/clearinghouse.md 4.3).
 """
 
 from clearinghouse.models import Advisory, Embargo, ProductStatement, Report

@@ -3,8 +3,8 @@ verification or validation of it (the reporter's organisation). Called by cleari
 inside its transactions.
 
 Titles and bodies carry "Report #N", its status and a link, nothing else: a report's title, its
-product or its CWE is already vulnerability detail, and email leaves the portal (CLEARINGHOUSE.md
-4.4, rule 11).
+product or its CWE is already vulnerability detail, and email leaves the portal
+(docs/clearinghouse.md 4.4, rule 11).
 """
 
 from django.urls import reverse

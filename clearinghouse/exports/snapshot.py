@@ -24,7 +24,7 @@ class Status(StrEnum):
     FIXED = "fixed"
     KNOWN_NOT_AFFECTED = "known_not_affected"
     DISPUTED = "disputed"
-    # The vendor was notified and said nothing for 21 days (CLEARINGHOUSE.md 4.4 rule 5).
+    # The vendor was notified and said nothing for 21 days (docs/clearinghouse.md 4.4 rule 5).
     # Silence is never "not affected": see csaf_documents.py for how each format shows it.
     NO_RESPONSE = "no_response"
 

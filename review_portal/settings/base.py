@@ -330,6 +330,16 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "clearinghouse.models.Report.Status",
         "ReportArtifactKindEnum": "clearinghouse.models.ReportArtifact.Kind",
         "DuplicateCandidateKindEnum": "clearinghouse.models.DuplicateCandidate.Kind",
+        "MemberStatusEnum": "clearinghouse.models.MemberProfile.Status",
+        "CaseStatusEnum": "clearinghouse.models.Case.Status",
+        "StatementStatusEnum": "clearinghouse.models.ProductStatement.Status",
+        "EmbargoStatusEnum": "clearinghouse.models.Embargo.Status",
+        "EmbargoAcceptanceStatusEnum": "clearinghouse.models.EmbargoAcceptance.Status",
+        "AdvisoryStatusEnum": "clearinghouse.models.Advisory.Status",
+        "RemediationCategoryEnum": "clearinghouse.models.Remediation.Category",
+        "VerificationResultEnum": "clearinghouse.models.Verification.Result",
+        "VerificationMethodEnum": "clearinghouse.models.Verification.Method",
+        "ParticipantRoleEnum": "clearinghouse.models.Participant.Role",
     },
 }
 
