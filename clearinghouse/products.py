@@ -41,7 +41,8 @@ def cpe_normalise(value: str, *, field: str = "cpe") -> tuple[str, str, list[str
     """(the CPE, its lower-case vendor:product key, its 13 components)."""
     value = (value or "").strip()
     parts = cpe_split(value)
-    if (len(parts) != 13 or parts[0] != "cpe" or parts[1] != "2.3" or parts[2] not in {"a", "o", "h"}
+    if (len(parts) != 13 or parts[0] != "cpe" or parts[1] != "2.3"
+            or parts[2] not in {"a", "o", "h"}
             or parts[3] in ("", "*", "-") or parts[4] in ("", "*", "-")):
         raise ApplicationError("The CPE must be a CPE 2.3 string with a vendor and a product, "
                                "e.g. cpe:2.3:a:openssl:openssl:3.0.1:*:*:*:*:*:*:*.", field=field)
