@@ -3,6 +3,8 @@ draft and publishing it behind the gate. Parse, one access helper, one service, 
 rules are in clearinghouse/publication.py. The published documents themselves are public at
 /.well-known/csaf/."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -60,7 +62,9 @@ class AdvisoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         qs = access.advisories_visible_to(self.request.user).select_related("case").order_by(
             "-generated_at", "-id")
         case = self.request.query_params.get("case", "")
-        if case.isdigit():
+        if case and not re.fullmatch(r"[0-9]+", case):
+            raise ApplicationError("Give a case id (digits 0-9).", field="case")
+        if case:
             qs = qs.filter(case_id=int(case))
         if self.action == "list":
             qs = qs.defer("csaf", "vex", "osv", "cve", "hashes")

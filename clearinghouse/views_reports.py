@@ -3,6 +3,8 @@ coordinator's triage queue and the reporters' yields. Each view parses, asks acc
 intake_selectors.py for what the user may see, calls one service from intake.py and renders.
 A report the user may not see answers 404; an action they may not take, 403."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -67,7 +69,7 @@ def report_create(request):
     if not policy.may_file_report(request.user):
         raise PermissionDenied
     run_pk = request.POST.get("evaluation_run") or request.GET.get("run")
-    run = _run_for(request.user, run_pk) if run_pk and str(run_pk).isdigit() else None
+    run = _run_for(request.user, run_pk) if run_pk and re.fullmatch(r"[0-9]+", str(run_pk)) else None
     if run_pk and run is None:
         raise PermissionDenied
     provenance = intake.report_initial_from_run(actor=request.user, run=run) if run else {}

@@ -476,3 +476,11 @@ def test_the_management_command_writes_the_directory_again(published, csaf_root)
 
     assert "2 CSAF document(s); provider metadata valid" in out.getvalue()
     assert (csaf_root / "white" / "index.txt").read_text().count(".json") == 2
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "abc"])
+def test_a_case_filter_that_is_not_plain_digits_answers_a_json_400_not_a_server_error(api, world,
+                                                                                     value):
+    response = api.as_(world.admin).get(f"/api/v1/advisories/?case={value}")
+    assert response.status_code == 400
+    assert response.json()["field"] == "case"

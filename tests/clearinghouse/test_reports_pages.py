@@ -401,3 +401,12 @@ def test_closing_shows_what_will_happen_first_and_a_refusal_needs_no_confirmatio
     report.refresh_from_db()
     assert (report.status, report.close_reason) == ("closed", "fabricated")
     assert AuditEvent.objects.filter(action="report.close").count() == 1
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "abc"])
+def test_a_run_id_that_is_not_plain_digits_is_refused_cleanly_not_a_server_error(client, iw,
+                                                                               value):
+    as_(client, iw, "finder")
+    response = client.get(f"{reverse('report_create')}?run={value}")
+    assert response.status_code == 403
+    assert not Report.objects.exists()
