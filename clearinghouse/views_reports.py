@@ -69,7 +69,8 @@ def report_create(request):
     if not policy.may_file_report(request.user):
         raise PermissionDenied
     run_pk = request.POST.get("evaluation_run") or request.GET.get("run")
-    run = _run_for(request.user, run_pk) if run_pk and re.fullmatch(r"[0-9]+", str(run_pk)) else None
+    plain = run_pk and re.fullmatch(r"[0-9]+", str(run_pk))
+    run = _run_for(request.user, run_pk) if plain else None
     if run_pk and run is None:
         raise PermissionDenied
     provenance = intake.report_initial_from_run(actor=request.user, run=run) if run else {}
