@@ -71,7 +71,8 @@ def navigation_for(user, path: str = "") -> list:
             group("Operations", "operations", link("Audit trail", "audit_list"),
                   link("Background jobs", "queue_health")),
             group("Clearinghouse", "clearinghouse", reports,
-                  link("Triage queue", "report_triage"), link("Cases", "case_list")),
+                  link("Triage queue", "report_triage"), link("Cases", "case_list"),
+                  link("Members", "clearinghouse_member_list")),
         ]
     if policy.is_developer(user):
         entries = [link("Models", "model_list"), link("Requests", "request_list")]
@@ -86,6 +87,10 @@ def navigation_for(user, path: str = "") -> list:
                 early_access, reports]
     if policy.is_partner(user):
         return [link("Partners", "partner_list"), early_access]
+    # Vendors and operators are clearinghouse members, not trusted partners: no early access.
+    membership = link("Membership", "clearinghouse_member_list")
     if policy.is_vendor(user):
-        return [link("Cases", "case_list"), reports, early_access]
-    return [early_access, reports] if policy.may_file_report(user) else [early_access]
+        return [link("Cases", "case_list"), reports, membership]
+    if policy.is_operator(user):
+        return [reports, membership]
+    return [early_access]

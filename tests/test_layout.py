@@ -96,7 +96,7 @@ def test_a_program_admin_gets_six_menus_instead_of_fifteen_links(client, world):
         "Windows": ["Timeline", "All windows and flags"],
         "Partners": ["Partner organisations", "Early access"],
         "Operations": ["Audit trail", "Background jobs"],
-        "Clearinghouse": ["Reports", "Triage queue", "Cases"],
+        "Clearinghouse": ["Reports", "Triage queue", "Cases", "Members"],
         "admin": ["Inbox", "Profile"],
     }
 
@@ -111,6 +111,19 @@ def test_a_program_admin_gets_six_menus_instead_of_fifteen_links(client, world):
 ])
 def test_each_role_gets_its_own_navigation(client, world, actor, expected):
     client.force_login(world.actors()[actor])
+    assert nav_of(soup_of(client.get(reverse("profile")))) == expected
+
+
+@pytest.mark.parametrize("kind,expected", [
+    ("vendor", {"Cases": [], "Reports": [], "Membership": [], "vendor": ["Inbox", "Profile"]}),
+    ("operator", {"Reports": [], "Membership": [], "operator": ["Inbox", "Profile"]}),
+])
+def test_vendors_and_operators_get_the_clearinghouse_and_no_early_access(client, db, kind,
+                                                                          expected):
+    from tests.factories import OrganisationFactory, UserFactory
+
+    user = UserFactory(username=kind, organisation=OrganisationFactory(name=kind, kind=kind))
+    client.force_login(user)
     assert nav_of(soup_of(client.get(reverse("profile")))) == expected
 
 
