@@ -1,5 +1,5 @@
 """WCAG 2.1 AA in a real browser: Chromium visits every page each role's navigation reaches, and
-the main detail pages, as the four roles and anonymously; axe-core finds no critical and no
+the main detail pages, as the six roles and anonymously; axe-core finds no critical and no
 serious violation on any of them. Each page is also shown on a 390 px phone: nothing scrolls
 sideways and the header stays within two rows. A full-page screenshot of each is written to
 tests/browser/axe.py's screenshots_dir() ($BROWSER_SCREENSHOTS).
@@ -19,6 +19,7 @@ from evaluations import engine
 from evaluations.models import EvaluationRun
 from reviews.models import RubricVersion
 from tests.browser.axe import describe, run_axe, screenshot, screenshots_dir
+from tests.clearinghouse.conftest import build_cw, open_case
 from tests.conftest import bring_to, build_world
 from tests.evaluations.test_access import create_suite
 from tests.faultkit import PortalServer
@@ -38,16 +39,26 @@ PAGES = {
                   "model_detail", "request_detail", "access_request_detail",
                   # The account pages the profile links (allauth's, in the portal's layout).
                   "mfa_index", "mfa_list_webauthn", "mfa_activate_totp", "account_email",
-                  "account_change_password"],
+                  "account_change_password",
+                  # The clearinghouse: the developer filed the report its case comes from.
+                  "report_list", "report_create", "case_list", "report_detail", "case_detail"],
     "reviewer": ["home", "request_list", "conflict_list", "policy_list", "rubric_list",
                  "suite_list", "access_request_list", "inbox", "profile", "request_detail",
-                 "run_detail", "policy_detail", "rubric_detail", "review_edit"],
+                 "run_detail", "policy_detail", "rubric_detail", "review_edit",
+                 "report_list", "report_detail"],
     "partner": ["home", "partner_list", "access_request_list", "inbox", "profile",
                 "grant_list", "grant_detail", "granted_model_detail", "access_request_detail"],
     "admin": ["home", "request_list", "model_list", "conflict_list", "policy_list",
               "rubric_list", "suite_list", "window_tracking", "window_list", "partner_list",
               "access_request_list", "audit_list", "queue_health", "inbox", "profile",
-              "request_detail", "model_detail", "run_detail", "policy_detail", "grant_list"],
+              "request_detail", "model_detail", "run_detail", "policy_detail", "grant_list",
+              "report_list", "report_triage", "report_reporters", "case_list", "case_open",
+              "clearinghouse_member_list", "report_detail", "case_detail", "advisory_list",
+              "embargo_propose"],
+    "vendor": ["home", "case_list", "report_list", "clearinghouse_member_list", "inbox",
+               "profile", "case_detail", "report_detail", "statement_edit"],
+    "operator": ["home", "report_list", "report_create", "clearinghouse_member_list", "inbox",
+                 "profile"],
     "anonymous": ["account_login", "account_reset_password", "account_signup"],
 }
 # Pages whose violation lies in a template another change owns: (role, page) -> the reason.
@@ -103,7 +114,13 @@ def _build_site(portal) -> SimpleNamespace:
                          end=now + timedelta(days=40))
     grant = make_live_grant(pw)
     rubric = RubricVersion.objects.first()
+    cw = open_case(build_cw(w))
     details = {
+        "report_detail": reverse("report_detail", args=[cw.report.pk]),
+        "case_detail": reverse("case_detail", args=[cw.case.pk]),
+        "advisory_list": reverse("advisory_list", args=[cw.case.pk]),
+        "embargo_propose": reverse("embargo_propose", args=[cw.case.pk]),
+        "statement_edit": reverse("statement_edit", args=[cw.statement.pk]),
         "model_detail": reverse("model_detail", args=[w.model.pk]),
         "request_detail": reverse("request_detail", args=[w.request.pk]),
         "run_detail": reverse("run_detail", args=[run.pk]),
@@ -116,7 +133,7 @@ def _build_site(portal) -> SimpleNamespace:
                                          args=[grant.request_id]),
     }
     users = {"developer": w.owner, "reviewer": w.reviewer, "partner": w.partner,
-             "admin": w.admin, "anonymous": None}
+             "admin": w.admin, "vendor": cw.vendor, "operator": cw.operator, "anonymous": None}
     portal.start()
     cookies = {role: session_cookie(user, portal.base) for role, user in users.items()
                if user is not None}
@@ -205,7 +222,8 @@ def test_on_a_phone_nothing_scrolls_sideways_and_the_header_keeps_to_two_rows(si
     assert header <= 2 * max(logo, 48) + 8, f"the header is {header}px high"
 
 
-@pytest.mark.parametrize("role", ["developer", "reviewer", "partner", "admin"])
+@pytest.mark.parametrize("role", ["developer", "reviewer", "partner", "admin", "vendor",
+                                  "operator"])
 def test_the_navigation_reaches_only_pages_listed_here(site, tabs, role):
     page = tabs(role, "desktop")
     open_page(site, page, "profile")
