@@ -45,7 +45,8 @@ def seed_cases(*, now, admin, reviewer, developer, run, atlas, users: dict) -> N
     """Two cases.
 
     CH-YYYY-0001 was opened from a report the agency filed from Falcon 3's evaluation run (an
-    AI-found flaw, validated by the reviewer and reproduced): Libretls fixed it, MediPump never
+    AI-found flaw, validated by the program office, since the account that files an AI-found
+    report may not validate it, and reproduced): Libretls fixed it, MediPump never
     answered and is "no response"; the embargo was agreed and exited when the flaw became
     public; its advisory is published (and in the CSAF provider directory).
     CH-YYYY-0002 is Acme's own report, found by Atlas 2.0: Libretls has it under investigation,
@@ -76,7 +77,7 @@ def seed_cases(*, now, admin, reviewer, developer, run, atlas, users: dict) -> N
         exploitation="poc",
         products=[{"purl": LIBRETLS, "version_range": "vers:github/>=3.6.0|<3.8.2"},
                   {"cpe": PUMP_CPE, "version_range": "vers:generic/>=4.0|<=4.2"}])
-    intake.report_human_validate(report=report, actor=reviewer)
+    intake.report_human_validate(report=report, actor=admin)
     intake.verification_record(
         report=report, actor=reviewer, method="sandbox",
         environment="libretls 3.8.1 built from its release tarball; network-less container",
@@ -127,7 +128,7 @@ def seed_cases(*, now, admin, reviewer, developer, run, atlas, users: dict) -> N
         cwe="CWE-295",
         cvss_vector="CVSS:4.0/AV:N/AC:L/AT:P/PR:L/UI:N/VC:H/VI:L/VA:N/SC:N/SI:N/SA:N",
         products=[{"purl": LIBRETLS, "version_range": "vers:github/<3.9.0"}])
-    intake.report_human_validate(report=report2, actor=developer)
+    intake.report_human_validate(report=report2, actor=admin)
     intake.verification_record(
         report=report2, actor=reviewer, method="manual",
         environment="libretls 3.8.2 with a test CA", runs=3, successes=3, result="reproduced")

@@ -392,13 +392,18 @@ def report_transition(*, report: Report, actor: User, action: str, reason: str =
 @transaction.atomic
 def report_human_validate(*, report: Report, actor: User) -> Report:
     """A named person of the reporter's organisation (or the coordinator) vouches that they
-    checked the AI-found report themselves. Without it the report never reaches a vendor."""
+    checked the AI-found report themselves. Without it the report never reaches a vendor. The
+    account that filed it (often an automated pipeline) may not vouch for its own report."""
     if not (access.is_reporter_of(actor, report) or policy.is_clearinghouse_coordinator(actor)):
         raise PermissionDenied("Only a member of the reporter's organisation or the coordinator "
                                "validates a report.")
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.human_validated_by_id is not None:
         raise ApplicationError("A person has validated this report already.", status=409)
+    if report.ai_found and actor.pk == report.reported_by_id:
+        raise ApplicationError("The account that filed an AI-found report cannot also validate "
+                               "it: another person of the organisation (or the coordinator) "
+                               "checks it.", status=409)
     if report.status == RS.CLOSED:
         raise TransitionNotAllowed("A closed report is not validated any more.")
     report.human_validated_by = actor

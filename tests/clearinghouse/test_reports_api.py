@@ -127,6 +127,22 @@ def test_an_ai_found_report_reaches_a_vendor_only_after_human_validation_api(api
     assert as_(api, iw, "other_vendor").get(f"{URL}{report.pk}/").status_code == 404
 
 
+def test_the_account_that_filed_an_ai_found_report_cannot_validate_it_itself_api(api, iw):
+    report = file_report(iw.finder)
+    vendor_case(iw, report)
+    reproduce(iw, report)
+    intake.report_transition(report=report, actor=iw.coordinator, action="validate")
+    response = as_(api, iw, "finder").post(f"{URL}{report.pk}/human-validate/")
+    assert response.status_code == 409
+    assert "cannot also validate" in response.json()["detail"]
+    report.refresh_from_db()
+    assert report.human_validated_by is None
+    assert not AuditEvent.objects.filter(action="report.human_validated").exists()
+    assert as_(api, iw, "vendor").get(f"{URL}{report.pk}/").status_code == 404
+    body = as_(api, iw, "coordinator").post(f"{URL}{report.pk}/human-validate/").json()
+    assert body["reaches_vendors"]
+
+
 RETRIEVE = [("finder", 200), ("colleague", 200), ("outsider", 404), ("vendor", 404),
             ("other_vendor", 404), ("coordinator", 200), ("reviewer", 200), ("operator", 404),
             ("partner", 404), ("anonymous", 403)]
@@ -187,7 +203,7 @@ def test_proofs_of_concept_go_up_encrypted_and_every_download_is_audited(api, iw
     vendor_case(iw, report)
     reproduce(iw, report)
     intake.report_transition(report=report, actor=iw.coordinator, action="validate")
-    intake.report_human_validate(report=report, actor=iw.finder)
+    intake.report_human_validate(report=report, actor=iw.colleague)
     download = f"/api/v1/report-artifacts/{artifact.pk}/download/"
     for actor, expected in [("coordinator", 200), ("vendor", 200), ("finder", 404),
                             ("other_vendor", 404), ("operator", 404), ("partner", 404),

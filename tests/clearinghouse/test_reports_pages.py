@@ -75,7 +75,7 @@ def released(iw, report) -> Report:
     vendor_case(iw, report)
     reproduce(iw, report)
     intake.report_transition(report=report, actor=iw.coordinator, action="validate")
-    return intake.report_human_validate(report=report, actor=report.reported_by)
+    return intake.report_human_validate(report=report, actor=iw.coordinator)
 
 
 # --- filing -----------------------------------------------------------------------------------
@@ -172,7 +172,11 @@ def test_an_ai_found_report_reaches_the_vendor_only_once_a_person_validated_it(c
     assert "needs a named human validator first" in page
     client.post(reverse("report_human_validate", args=[report.pk]))
     report.refresh_from_db()
-    assert report.human_validated_by == iw.finder
+    assert report.human_validated_by is None, "the filing account does not vouch for itself"
+    as_(client, iw, "colleague")
+    client.post(reverse("report_human_validate", args=[report.pk]))
+    report.refresh_from_db()
+    assert report.human_validated_by == iw.colleague
     as_(client, iw, "vendor")
     check(client.get(reverse("report_detail", args=[report.pk])), 200)
     as_(client, iw, "other_vendor")
