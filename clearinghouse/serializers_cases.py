@@ -73,6 +73,9 @@ class VendorAddSerializer(serializers.Serializer):
 
 
 class RemediationSerializer(ModelSerializer):
+    # Blank when the remediation has no download address: a URL field would promise a URI.
+    url = serializers.CharField(read_only=True, help_text="Download address, or blank")
+
     class Meta:
         model = Remediation
         fields = ["id", "statement", "category", "details", "fixed_range", "url",

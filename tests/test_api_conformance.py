@@ -65,7 +65,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 # A demo user for each role (submissions/management/commands/seed_demo.py); None: anonymous.
 ROLES = {"developer": "developer", "partner member": "partner", "agency reviewer": "reviewer",
-         "program admin": "admin", "anonymous": None}
+         "program admin": "admin", "vendor": "vendor", "operator": "operator",
+         "anonymous": None}
 # Which table the {id} of a path's first segment is from.
 SEGMENT_MODELS = {
     "models": FrontierModel, "review-requests": ReviewRequest, "windows": AccessWindow,
