@@ -202,15 +202,27 @@ def vendors_suggest(*, case: Case, actor: User) -> list[int]:
 def _statements_create(*, case: Case, vendor_id: int) -> int:
     """One statement per vulnerability and product of the vendor claimed by a report that may
     reach vendors, under investigation. A vendor added by hand, whose catalogue matches no claim,
-    gets one per claimed product: the coordinator judged it concerned, and it answers "not
-    affected" (with a justification) where it is not. Existing statements are kept."""
+    gets no statement about other vendors' claimed products (that would tell it which products,
+    hence which vendors, are involved): it gets ONE statement per vulnerability, named
+    "<vendor name> products (to be specified)", under investigation. The publication gate thus
+    still waits for its answer (it states the placeholder, e.g. "not affected" with a
+    justification, or the coordinator withdraws it from the case). Existing statements are
+    kept."""
     claims = list(_reaching_claims(case))
     catalogue = list(VendorProduct.objects.filter(vendor_id=vendor_id))
-    mine = _claims_of_vendor(claims, catalogue) or claims
-    rows = [ProductStatement(vulnerability_id=c.report.vulnerability_id, vendor_id=vendor_id,
-                             product_name=c.product_name, purl=c.purl, cpe=c.cpe,
-                             version_range=c.version_range)
-            for c in mine if c.report.vulnerability_id]
+    mine = _claims_of_vendor(claims, catalogue)
+    if mine:
+        rows = [ProductStatement(vulnerability_id=c.report.vulnerability_id, vendor_id=vendor_id,
+                                 product_name=c.product_name, purl=c.purl, cpe=c.cpe,
+                                 version_range=c.version_range)
+                for c in mine if c.report.vulnerability_id]
+    else:
+        name = Organisation.objects.values_list("name", flat=True).get(pk=vendor_id)
+        placeholder = f"{name} products (to be specified)"[:200]
+        vulnerability_ids = sorted({c.report.vulnerability_id for c in claims
+                                    if c.report.vulnerability_id})
+        rows = [ProductStatement(vulnerability_id=v, vendor_id=vendor_id,
+                                 product_name=placeholder) for v in vulnerability_ids]
     created = ProductStatement.objects.bulk_create(rows, ignore_conflicts=True)
     return len(created)
 

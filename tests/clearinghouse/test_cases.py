@@ -6,12 +6,14 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
+from accounts.models import Organisation
 from audit.models import AuditEvent
 from clearinghouse import cases
 from clearinghouse.models import Case, Participant, ProductStatement
 from notifications.models import Notification
 from review_portal.errors import ApplicationError
-from tests.clearinghouse.conftest import make_report
+from tests.clearinghouse.conftest import make_report, vet
+from tests.factories import OrganisationFactory, UserFactory
 
 
 def test_a_coordinator_opens_a_case_with_its_vulnerability_participants_and_suggested_vendor(cw):
@@ -143,3 +145,15 @@ def test_a_public_exploit_makes_the_vulnerability_public_too(case_world):
     cases.case_state_set(case=cw.case, actor=cw.coordinator, field="exploit_public_at")
     cw.case.refresh_from_db()
     assert cw.case.public_at == cw.case.exploit_public_at is not None
+
+
+def test_a_vendor_added_by_hand_gets_one_placeholder_statement_not_the_other_vendors_products(
+        case_world):
+    cw = case_world
+    org = OrganisationFactory(name="Vendor C", kind=Organisation.Kind.VENDOR)
+    vet(cw.coordinator, UserFactory(username="vendorc", organisation=org))
+    cases.vendor_add(case=cw.case, organisation=org, actor=cw.coordinator)
+    statements = list(ProductStatement.objects.filter(vendor=org).values_list(
+        "product_name", "purl", "cpe", "status"))
+    assert statements == [("Vendor C products (to be specified)", "", "", "under_investigation")]
+    assert ProductStatement.objects.filter(vendor=cw.vendor_org).count() == 1
