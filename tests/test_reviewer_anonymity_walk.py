@@ -17,7 +17,15 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from clearinghouse import intake
-from clearinghouse.models import Advisory, Report
+from clearinghouse.models import (
+    Advisory,
+    Case,
+    MemberProfile,
+    Participant,
+    ProductStatement,
+    Report,
+    ReportArtifact,
+)
 from evaluations.models import BenchmarkSuite, EvaluationRun
 from evaluations.services import endpoint_set
 from notifications.models import Notification
@@ -44,6 +52,7 @@ ID_SOURCES = [  # the first pattern that matches wins
     (r"access-requests/$|partners/requests/$", "access_request"),
     (r"review-requests/$|requests/$", "request"),
     (r"models/$|invite/$|terms/$", "model"),
+    (r"report-artifacts/$", "report_artifact"),
     (r"artifacts/$", "artifact"),
     (r"windows/$", "window"),
     (r"access-grants/$|grants/$", "grant"),
@@ -60,6 +69,10 @@ ID_SOURCES = [  # the first pattern that matches wins
     (r"keys/$", "authenticator"),
     (r"advisories/$", "advisory"),
     (r"reports/$", "report"),
+    (r"clearinghouse-members/$|members/$", "member"),
+    (r"participants/$|vendors/$", "participant"),
+    (r"cases/$", "case"),
+    (r"statements/$", "statement"),
 ]
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
 
@@ -163,6 +176,11 @@ def _ids(world, viewer) -> dict[str, list]:
         "feed": [feed_token],
         "advisory": list(Advisory.objects.values_list("pk", flat=True)),
         "report": list(Report.objects.values_list("pk", flat=True)),
+        "report_artifact": list(ReportArtifact.objects.values_list("pk", flat=True)),
+        "member": list(MemberProfile.objects.values_list("pk", flat=True)),
+        "participant": list(Participant.objects.values_list("pk", flat=True)),
+        "case": list(Case.objects.values_list("pk", flat=True)),
+        "statement": list(ProductStatement.objects.values_list("pk", flat=True)),
     }
 
 
@@ -171,6 +189,8 @@ def _source(route: str, match: re.Match, name: str) -> str:
         return "request"
     if name == "model_pk":
         return "model"
+    if name == "participant_pk":
+        return "participant"
     before = route[:match.start()].replace("^", "")
     for pattern, source in ID_SOURCES:
         if re.search(pattern, before):
