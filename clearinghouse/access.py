@@ -87,8 +87,13 @@ def reports_visible_to(user) -> QuerySet[Report]:
         return qs.none()
     own = Q(organisation_id=org_id)
     if policy.is_vendor(user):
+        # Only the affected vendor: one taking part in the case that has a statement on the
+        # report's vulnerability (other vendors of the case never see it).
         vendor_cases = _participations(user, P.VENDOR).filter(case_id=OuterRef("case_id"))
-        return qs.filter(own | (Exists(vendor_cases) & reports_reaching_vendors_q()))
+        affected = ProductStatement.objects.filter(vulnerability_id=OuterRef("vulnerability_id"),
+                                                   vendor_id=org_id)
+        return qs.filter(own | (Exists(vendor_cases) & Exists(affected)
+                                & reports_reaching_vendors_q()))
     return qs.filter(own)
 
 
@@ -102,15 +107,19 @@ def is_reporter_of(user, report: Report) -> bool:
 
 
 def may_download_artifact(user, artifact: ReportArtifact) -> bool:
-    """Coordinators, and vendors of the report's case once the report may reach vendors."""
+    """Coordinators, and the affected vendors of the report's case (a statement on the report's
+    vulnerability) once the report may reach vendors."""
     if policy.is_clearinghouse_coordinator(user):
         return True
     report = artifact.report
     if not policy.is_vendor(user) or report.case_id is None or not report_reaches_vendors(report):
         return False
-    if not is_active_member(user):
+    if report.vulnerability_id is None or not is_active_member(user):
         return False
-    return _participations(user, P.VENDOR).filter(case_id=report.case_id).exists()
+    org_id = policy.organisation_id_of(user)
+    return (_participations(user, P.VENDOR).filter(case_id=report.case_id).exists()
+            and ProductStatement.objects.filter(vulnerability_id=report.vulnerability_id,
+                                                vendor_id=org_id).exists())
 
 
 def artifact_get_for_user(*, user, pk) -> ReportArtifact:

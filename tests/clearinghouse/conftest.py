@@ -22,7 +22,15 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from clearinghouse import cases, intake, members
-from clearinghouse.models import Case, Participant, ProductClaim, Report, VendorProduct
+from clearinghouse.models import (
+    Case,
+    Participant,
+    ProductClaim,
+    ProductStatement,
+    Report,
+    VendorProduct,
+    Vulnerability,
+)
 from tests.factories import OrganisationFactory, UserFactory
 
 K = Organisation.Kind
@@ -163,7 +171,15 @@ def vendor_case(iw, report: Report, *, number: int = 1) -> Case:
                                role=Participant.Role.VENDOR, confirmed=True)
     Participant.objects.create(case=case, organisation=report.organisation,
                                role=Participant.Role.REPORTER, confirmed=True)
-    Report.objects.filter(pk=report.pk).update(case=case)
+    # Vendor A is the affected vendor: a statement on the report's vulnerability (only the
+    # affected vendors see a report and its proofs of concept).
+    vulnerability = Vulnerability.objects.create(
+        case=case, title=report.title, description=report.description, cwe=report.cwe,
+        cvss_vector=report.cvss_vector, cvss_version=report.cvss_version,
+        cvss_score=report.cvss_score, cvss_severity=report.cvss_severity)
+    ProductStatement.objects.create(vulnerability=vulnerability, vendor=iw.vendor_org,
+                                    product_name="libfoo")
+    Report.objects.filter(pk=report.pk).update(case=case, vulnerability=vulnerability)
     report.refresh_from_db()
     return case
 
