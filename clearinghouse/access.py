@@ -25,6 +25,7 @@ from clearinghouse.models import (
     ProductStatement,
     Report,
     ReportArtifact,
+    Vulnerability,
 )
 from clearinghouse.workflow import REPORT_STATES_SHOWN_TO_VENDORS
 
@@ -172,6 +173,30 @@ def statements_visible_to(user, case: Case) -> QuerySet[ProductStatement]:
     if case.status == Case.Status.PUBLISHED and case_roles_of(user, case):
         return qs
     return qs.none()
+
+
+def vulnerabilities_visible_to(user, case: Case) -> QuerySet[Vulnerability]:
+    """Coordinators see every vulnerability of the case; a confirmed vendor those it is affected
+    by (a statement of its own) that have a report reaching vendors (never an AI finding no
+    person validated); a finder or reporter organisation those of its own reports."""
+    qs = Vulnerability.objects.filter(case=case).order_by("id")
+    if policy.is_clearinghouse_coordinator(user):
+        return qs
+    org_id = policy.organisation_id_of(user)
+    roles = case_roles_of(user, case)
+    if org_id is None or not roles:
+        return qs.none()
+    visible = Q(pk__in=[])
+    if is_case_vendor(user, case):
+        reaching = Report.objects.filter(reports_reaching_vendors_q(),
+                                         vulnerability_id=OuterRef("pk"))
+        affected = ProductStatement.objects.filter(vulnerability_id=OuterRef("pk"),
+                                                   vendor_id=org_id)
+        visible |= Exists(reaching) & Exists(affected)
+    if roles & {P.FINDER, P.REPORTER}:
+        visible |= Exists(Report.objects.filter(vulnerability_id=OuterRef("pk"),
+                                                organisation_id=org_id))
+    return qs.filter(visible)
 
 
 def may_coordinate(user, case: Case | None = None) -> bool:

@@ -52,14 +52,18 @@ class CaseViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     def get_queryset(self):
         if self.action == "list":
             return case_selectors.cases_for_list(self.request.user)
-        return access.cases_visible_to(self.request.user).prefetch_related("vulnerabilities")
+        return access.cases_visible_to(self.request.user)
 
     def _case(self, pk):
         return case_selectors.case_get_for_user(user=self.request.user, pk=pk)
 
+    def retrieve(self, request, pk=None):
+        return self._present_case(self._case(pk))
+
     def _present_case(self, case, code=status.HTTP_200_OK):
-        case = access.cases_visible_to(self.request.user).prefetch_related(
-            "vulnerabilities").get(pk=case.pk)
+        case = self._case(case.pk)
+        case.visible_vulnerabilities = list(
+            access.vulnerabilities_visible_to(self.request.user, case))
         return Response(CaseSerializer(case).data, status=code)
 
     @extend_schema(request=CaseOpenSerializer, responses={201: CaseSerializer})

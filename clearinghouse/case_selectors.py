@@ -123,8 +123,9 @@ def case_page(*, user, case: Case) -> CasePage:
         mine = next((a for a in embargo.acceptances.all() if a.organisation_id == org_id), None)
     prompt = (coordinates and case.attacks_observed_at is not None and embargo is not None
               and embargo.status in EMBARGO_STATES_IN_FORCE)
+    vulnerabilities = list(access.vulnerabilities_visible_to(user, case))
     return CasePage(case=case, roles=access.case_roles_of(user, case), coordinates=coordinates,
-                    participants=participants, vulnerabilities=list(case.vulnerabilities.all()),
+                    participants=participants, vulnerabilities=vulnerabilities,
                     vendor_groups=groups, embargo=embargo, my_acceptance=mine,
                     prompt_exit=prompt)
 

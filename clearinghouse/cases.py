@@ -82,6 +82,9 @@ def _next_number(year: int) -> int:
     return (last or 0) + 1
 
 
+NEUTRAL_SUMMARY = "Details follow once a report is validated."
+
+
 def _vulnerability_from(report: Report, case: Case) -> Vulnerability:
     vulnerability = Vulnerability(
         case=case, title=report.title, description=report.description, cwe=report.cwe,
@@ -118,12 +121,14 @@ def case_open(*, actor: User, reports: list[Report], title: str = "",
         if report.case_id is not None:
             raise ApplicationError(f"Report #{report.pk} is in a case already.",
                                    field="reports", status=409)
-    first = locked[0]
-    title = _clean(title) or first.title
-    summary = _clean(summary) or first.description
+    # Every participant reads the case's title and summary: they default only from a report
+    # that may reach vendors (never an AI finding no person validated), else a neutral text.
+    shown = next((r for r in locked if access.report_reaches_vendors(r)), None)
     now = timezone.now()
     year = now.year
     number = _next_number(year)
+    title = _clean(title) or (shown.title if shown else f"Case CH-{year}-{number:04d}")
+    summary = _clean(summary) or (shown.description if shown else NEUTRAL_SUMMARY)
     case = Case(reference=f"CH-{year}-{number:04d}", year=year, number=number, title=title,
                 summary=summary, created_by=actor)
     save_or_refuse(case)

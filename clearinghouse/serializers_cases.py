@@ -34,7 +34,11 @@ class VulnerabilitySerializer(ModelSerializer):
 
 
 class CaseSerializer(ModelSerializer):
-    vulnerabilities = VulnerabilitySerializer(many=True, read_only=True)
+    """The view sets `visible_vulnerabilities` (access.vulnerabilities_visible_to): only what
+    the caller may see of the case's vulnerabilities."""
+
+    vulnerabilities = VulnerabilitySerializer(many=True, read_only=True,
+                                              source="visible_vulnerabilities")
 
     class Meta:
         model = Case

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from clearinghouse import cases
-from clearinghouse.models import ReportArtifact
+from clearinghouse.models import ProductStatement, ReportArtifact
 from tests.clearinghouse.conftest import make_report
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -65,3 +65,53 @@ def test_a_vendor_gets_404_for_the_report_and_proof_of_concept_of_a_vulnerabilit
     assert list(AuditEvent.objects.filter(action="report_artifact.downloaded")
                 .values_list("actor__username", flat=True)) == ["othervendor"]
 
+
+LIBFOO, BARJS = "Heap overflow in libfoo", "Prototype pollution in barjs"
+
+
+@pytest.mark.parametrize(("actor", "expected"), [
+    ("coordinator", [LIBFOO, BARJS]), ("vendor", [LIBFOO]), ("other_vendor", [BARJS]),
+    ("finder", [LIBFOO]), ("outsider", [BARJS]),
+])
+def test_each_participant_sees_only_the_vulnerabilities_it_is_affected_by_or_reported(
+        two, api, client, actor, expected):
+    user = {"coordinator": two.coordinator, "vendor": two.vendor,
+            "other_vendor": two.other_vendor, "finder": two.finder,
+            "outsider": two.w.outsider}[actor]
+    body = api.as_(user).get(f"/api/v1/cases/{two.case.pk}/").json()
+    assert [v["title"] for v in body["vulnerabilities"]] == expected
+    client.force_login(user)
+    page = client.get(reverse("case_detail", args=[two.case.pk])).content.decode()
+    assert [t for t in (LIBFOO, BARJS) if f"<strong>{t}</strong>" in page] == expected
+
+
+def test_an_ai_finding_no_person_validated_is_not_shown_to_the_vendor_on_page_or_api(
+        cw, api, client):
+    ai = make_report(cw.w.other_org, cw.w.outsider, ai_found=True, title="Unvalidated AI claim")
+    case = cases.case_open(actor=cw.coordinator, reports=[cw.report, ai])
+    cases.participant_confirm(participant=case.participants.get(role="vendor",
+                                                                organisation=cw.vendor_org),
+                              actor=cw.coordinator)
+    ai.refresh_from_db()
+    ProductStatement.objects.get_or_create(vulnerability=ai.vulnerability, vendor=cw.vendor_org,
+                                           product_name="libfoo")
+    body = api.as_(cw.vendor).get(f"/api/v1/cases/{case.pk}/").json()
+    assert [v["title"] for v in body["vulnerabilities"]] == [LIBFOO]
+    client.force_login(cw.vendor)
+    page = client.get(reverse("case_detail", args=[case.pk]))
+    assert page.status_code == 200 and b"Unvalidated AI claim" not in page.content
+    coordinator = api.as_(cw.coordinator).get(f"/api/v1/cases/{case.pk}/").json()
+    assert [v["title"] for v in coordinator["vulnerabilities"]] == [LIBFOO,
+                                                                    "Unvalidated AI claim"]
+
+
+def test_a_case_opened_from_an_unvalidated_ai_finding_gets_a_neutral_title_and_summary(cw):
+    ai = make_report(cw.w.other_org, cw.w.outsider, ai_found=True, title="Unvalidated AI claim")
+    case = cases.case_open(actor=cw.coordinator, reports=[ai])
+    assert (case.title, case.summary) == (f"Case {case.reference}",
+                                          "Details follow once a report is validated.")
+
+
+def test_a_case_opened_from_a_validated_report_defaults_to_its_title_and_description(cw):
+    case = cases.case_open(actor=cw.coordinator, reports=[cw.report])
+    assert (case.title, case.summary) == (cw.report.title, cw.report.description)
