@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,8 +30,20 @@ from clearinghouse.exports import provider
 from clearinghouse.exports.generate import exports_build
 from clearinghouse.exports.naming import document_path
 from clearinghouse.exports.validate import problems, validate_exports
-from clearinghouse.models import Advisory, Case, Embargo, Participant, ProductStatement
-from clearinghouse.selectors_snapshot import case_snapshot, published_revisions, publisher
+from clearinghouse.models import (
+    Advisory,
+    Case,
+    Embargo,
+    Participant,
+    ProductStatement,
+    Report,
+)
+from clearinghouse.selectors_snapshot import (
+    case_snapshot,
+    published_revisions,
+    publisher,
+    vulnerabilities_exported,
+)
 from clearinghouse.workflow import ADVISORY_TRANSITIONS, EMBARGO_STATES_IN_FORCE
 from jobs.services import job_enqueue
 from notifications import clearinghouse_events as events
@@ -88,6 +100,18 @@ def publication_blockers(case: Case, *, advisory: Advisory | None = None) -> lis
         ends = embargo.ends_at.astimezone(UTC)
         reasons.append(f"The embargo is {embargo.get_status_display().lower()} (ends "
                        f"{ends:%Y-%m-%d %H:%M} UTC); publish once it has exited.")
+    # An unvalidated AI finding is never published: every vulnerability the advisory shows
+    # needs a report that reaches vendors and is valid, accepted or closed as coordinated.
+    validated = Report.objects.filter(
+        access.reports_reaching_vendors_q(),
+        Q(status__in=(Report.Status.VALID, Report.Status.ACCEPTED))
+        | Q(status=Report.Status.CLOSED, close_reason=Report.CloseReason.COORDINATED),
+        vulnerability_id=OuterRef("pk"))
+    for vuln in vulnerabilities_exported(case).filter(~Exists(validated)).order_by("id"):
+        reasons.append(f"Vulnerability \u201c{vuln.title}\u201d has no report that a person "
+                       "validated and that is valid, accepted or closed as coordinated (an AI "
+                       "finding no person validated is never published); validate its report "
+                       "first.")
     vendors = (Participant.objects.filter(case=case, role=Participant.Role.VENDOR,
                                           confirmed=True, no_response_at__isnull=True)
                .select_related("organisation").order_by("organisation__name"))

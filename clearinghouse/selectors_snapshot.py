@@ -16,7 +16,7 @@ from datetime import datetime
 
 import csaf
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clearinghouse.exports import snapshot as s
 from clearinghouse.models import (
@@ -33,6 +33,21 @@ from clearinghouse.models import (
 # (docs/clearinghouse.md 4.4 rule 3); never a fabricated, withdrawn or out-of-scope one.
 CREDITED_CLOSE_REASONS = ("", Report.CloseReason.COORDINATED, Report.CloseReason.DUPLICATE)
 CREDITED_STATES = (Report.Status.VALID, Report.Status.ACCEPTED, Report.Status.CLOSED)
+
+
+# A report closed for one of these reasons never puts its vulnerability in an advisory: a
+# vulnerability whose every report was closed so is left out of the snapshot.
+DROPPED_CLOSE_REASONS = (Report.CloseReason.FABRICATED, Report.CloseReason.NOT_A_VULNERABILITY,
+                         Report.CloseReason.WITHDRAWN, Report.CloseReason.OUT_OF_SCOPE)
+
+
+def vulnerabilities_exported(case: Case) -> QuerySet[Vulnerability]:
+    """The case's vulnerabilities an advisory may show: all but those whose every report was
+    closed as fabricated, not a vulnerability, withdrawn or out of scope."""
+    reports = Report.objects.filter(vulnerability_id=OuterRef("pk"))
+    dropped = Q(status=Report.Status.CLOSED, close_reason__in=DROPPED_CLOSE_REASONS)
+    return Vulnerability.objects.filter(~Exists(reports) | Exists(reports.exclude(dropped)),
+                                        case=case)
 
 
 def publisher() -> s.Publisher:
@@ -91,7 +106,7 @@ def case_snapshot(case: Case, *, release_date: datetime,
     if previous is None:
         previous = published_revisions(case)
     vulns = list(
-        Vulnerability.objects.filter(case=case).order_by("id").prefetch_related(
+        vulnerabilities_exported(case).order_by("id").prefetch_related(
             Prefetch("statements",
                      queryset=ProductStatement.objects.select_related("vendor").order_by(
                          "vendor__name", "product_name", "id")),

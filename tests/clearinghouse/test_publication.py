@@ -484,3 +484,54 @@ def test_a_case_filter_that_is_not_plain_digits_answers_a_json_400_not_a_server_
     response = api.as_(world.admin).get(f"/api/v1/advisories/?case={value}")
     assert response.status_code == 400
     assert response.json()["field"] == "case"
+
+
+def _second_vulnerability(world, case, *, title, **report_fields):
+    """Another vulnerability of the case, found by Acme AI's model, Example Soft's product."""
+    vuln = _vulnerability(case, title=title, cve_id="")
+    Report.objects.create(**{
+        "organisation": world.acme, "reported_by": world.owner, "title": title,
+        "description": "Found by a model.", "attacker": "remote", "capability": "none",
+        "trigger": "header", "impact": "code execution", "cwe": "CWE-787",
+        "cvss_vector": vuln.cvss_vector, "cvss_version": "3.1", "cvss_score": "9.8",
+        "cvss_severity": "Critical", "ai_found": True, "finder_model": world.model,
+        "status": Report.Status.VALID, "case": case, "vulnerability": vuln, **report_fields})
+    fixed = ProductStatement.objects.create(vulnerability=vuln, vendor=world.soft,
+                                            product_name="fastparse-cli", status=PS.FIXED)
+    Remediation.objects.create(statement=fixed, category=Remediation.Category.VENDOR_FIX,
+                               details="Upgrade to 2.0.1.", created_by=world.soft_user)
+    return vuln
+
+
+def test_publication_is_refused_while_a_vulnerability_has_only_an_unvalidated_ai_finding(
+        world, case, csaf_root):
+    _ready(case)
+    _second_vulnerability(world, case, title="Unvalidated overflow in fastparse-cli")
+    advisory = advisory_generate(case=case, by=world.admin)
+
+    reasons = _refusal(advisory, world.admin)
+
+    assert reasons == ["Vulnerability \u201cUnvalidated overflow in fastparse-cli\u201d has no "
+                       "report that a person validated and that is valid, accepted or closed "
+                       "as coordinated (an AI finding no person validated is never published); "
+                       "validate its report first."]
+    _nothing_published(case, csaf_root)
+
+
+@pytest.mark.parametrize("reason", ["fabricated", "not_a_vulnerability", "withdrawn",
+                                    "out_of_scope"])
+def test_a_vulnerability_whose_only_report_was_closed_as_not_real_is_left_out_and_publishes(
+        world, case, csaf_root, reason, django_capture_on_commit_callbacks):
+    _ready(case)
+    _second_vulnerability(world, case, title="Imagined overflow", status=Report.Status.CLOSED,
+                          close_reason=reason, human_validated_by=world.owner,
+                          human_validated_at=timezone.now())
+    snapshot = case_snapshot(case, release_date=timezone.now())
+    assert [v.title for v in snapshot.vulnerabilities] == [
+        "Heap overflow in fastparse's header parser"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        advisory = advisory_publish(advisory=advisory_generate(case=case, by=world.admin),
+                                    by=world.admin)
+    assert advisory.status == Advisory.Status.PUBLISHED
+    assert "Imagined overflow" not in json.dumps(advisory.csaf)
