@@ -154,7 +154,8 @@ class CaseViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         return current
 
     def _present_embargo(self, case, code=status.HTTP_200_OK):
-        return Response(EmbargoSerializer(self._embargo(case)).data, status=code)
+        return Response(EmbargoSerializer(self._embargo(case),
+                                          context={"request": self.request}).data, status=code)
 
     @extend_schema(methods=["get"], responses=EmbargoSerializer)
     @extend_schema(methods=["post"], request=EmbargoProposeSerializer,

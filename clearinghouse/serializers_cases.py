@@ -2,8 +2,11 @@
 and clearinghouse/embargo.py. Datetimes in must carry their offset (StrictDateTimeField: a
 naive one is a 400)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import policy
+from clearinghouse import access
 from clearinghouse.cases import CASE_STATE_FIELDS
 from clearinghouse.models import (
     Case,
@@ -143,14 +146,33 @@ class AcceptanceSerializer(ModelSerializer):
 
 
 class EmbargoSerializer(ModelSerializer):
-    acceptances = AcceptanceSerializer(many=True, read_only=True)
+    """The coordinator sees every signatory's answer; anyone else only its own organisation's
+    (other vendors' identities are not told), with the counts ("n of m accepted")."""
+
+    acceptances = serializers.SerializerMethodField()
+    acceptance_count = serializers.SerializerMethodField()
+    accepted_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Embargo
         fields = ["id", "status", "ends_at", "entered_time_zone", "proposed_ends_at",
                   "proposal_reason", "exit_reason", "exited_at", "status_changed_at",
-                  "acceptances"]
+                  "acceptances", "acceptance_count", "accepted_count"]
         read_only_fields = fields
+
+    @extend_schema_field(AcceptanceSerializer(many=True))
+    def get_acceptances(self, embargo):
+        rows = embargo.acceptances.select_related("organisation")
+        user = getattr(self.context.get("request"), "user", None)
+        if not access.may_coordinate(user):
+            rows = rows.filter(organisation_id=policy.organisation_id_of(user))
+        return AcceptanceSerializer(rows, many=True).data
+
+    def get_acceptance_count(self, embargo) -> int:
+        return embargo.acceptances.count()
+
+    def get_accepted_count(self, embargo) -> int:
+        return embargo.acceptances.filter(status=EmbargoAcceptance.Status.ACCEPTED).count()
 
 
 class EmbargoProposeSerializer(serializers.Serializer):

@@ -72,8 +72,12 @@ def case_detail(request, pk):
         for statement in group.statements:
             statement.remediable = own
             statement.editable = own and bool(STATEMENT_TRANSITIONS[statement.status])
+    # Only the coordinator sees who answered the embargo; others get their own and the counts.
+    answers = [a.status for a in page.embargo.acceptances.all()] if page.embargo else []
     return render(request, "clearinghouse/case_detail.html", {
         "case": case, "page": page, "thread": thread,
+        "acceptance_counts": {"total": len(answers),
+                              "accepted": answers.count("accepted")},
         "may_post": cases.may_post(request.user, case),
         "message_form": MessageForm(), "state_form": CaseStateForm(),
         "vendor_form": VendorAddForm() if page.coordinates else None,

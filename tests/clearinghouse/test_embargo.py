@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -135,3 +136,23 @@ def test_a_vendor_confirmed_later_is_invited_to_the_embargo_in_force(case_world)
     _accept_all(cw, embargo.embargo_propose(case=cw.case, actor=cw.coordinator))
     cases.vendor_add(case=cw.case, organisation=cw.other_vendor_org, actor=cw.coordinator)
     assert EmbargoAcceptance.objects.get(organisation=cw.other_vendor_org).status == "invited"
+
+
+def test_only_the_coordinator_learns_which_organisations_answered_the_embargo(api, client,
+                                                                              case_world):
+    cw = case_world
+    e = embargo.embargo_propose(case=cw.case, actor=cw.coordinator)
+    cases.vendor_add(case=cw.case, organisation=cw.other_vendor_org, actor=cw.coordinator)
+    embargo.embargo_answer(embargo=e, actor=cw.vendor, accept=True)
+    url = f"/api/v1/cases/{cw.case.pk}/embargo/"
+    mine = api.as_(cw.vendor).get(url).json()
+    assert [a["organisation_name"] for a in mine["acceptances"]] == ["Vendor A"]
+    assert (mine["accepted_count"], mine["acceptance_count"]) == (1, 3)
+    everyone = api.as_(cw.coordinator).get(url).json()
+    assert {a["organisation_name"] for a in everyone["acceptances"]} >= {"Vendor A", "Vendor B"}
+    client.force_login(cw.vendor)
+    page = client.get(reverse("case_detail", args=[cw.case.pk])).content.decode()
+    assert "Vendor B" not in page and "1 of 3 accepted" in page
+    client.force_login(cw.coordinator)
+    page = client.get(reverse("case_detail", args=[cw.case.pk])).content.decode()
+    assert "Vendor B" in page
