@@ -143,8 +143,11 @@ class CaseViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         if request.method == "POST":
             data = parse_input(MessageCreateSerializer, request)
             message = cases.message_post(case=case, actor=request.user, body=data["body"])
+            cases.thread_label(request.user, case, [message])
             return Response(CaseMessageSerializer(message).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(case_selectors.messages_of(case))
+        page = self.paginate_queryset(case_selectors.messages_of(case).select_related(
+            "author__membership"))
+        cases.thread_label(request.user, case, page)
         return self.get_paginated_response(CaseMessageSerializer(page, many=True).data)
 
     def _embargo(self, case):

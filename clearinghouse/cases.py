@@ -392,6 +392,38 @@ def remediation_add(*, statement: ProductStatement, actor: User, category: str, 
 
 # --- the thread -----------------------------------------------------------------------------
 
+def thread_author_label(viewer, author, *, case: Case, reporter_org_ids=None) -> str:
+    """Who wrote a thread message, as the viewer may learn it: the coordinator sees names, and
+    so does a member of the author's own organisation; anyone else sees only the author's part
+    in the case ("The coordinator", "The reporter", "A vendor", ...), so vendors do not learn
+    which other vendors take part, nor anyone the coordinator's or the agency's staff."""
+    org_id = policy.organisation_id_of(author)
+    if access.may_coordinate(viewer, case) or (
+            org_id is not None and org_id == policy.organisation_id_of(viewer)):
+        return author.get_username()
+    if policy.is_clearinghouse_coordinator(author):
+        return "The coordinator"
+    if reporter_org_ids is None:
+        reporter_org_ids = set(case.reports.values_list("organisation_id", flat=True))
+    if org_id in reporter_org_ids:
+        return "The reporter"
+    if policy.is_vendor(author):
+        return "A vendor"
+    if policy.is_operator(author):
+        return "An operator"
+    if policy.is_government_member(author):
+        return "The agency"
+    return "A participant"
+
+
+def thread_label(viewer, case: Case, messages) -> None:
+    """Set `author_label` on each message of a page of the thread (one query for the case's
+    reporters)."""
+    reporter_org_ids = set(case.reports.values_list("organisation_id", flat=True))
+    for message in messages:
+        message.author_label = thread_author_label(viewer, message.author, case=case,
+                                                   reporter_org_ids=reporter_org_ids)
+
 def may_post(user, case: Case) -> bool:
     """The coordinator and every confirmed participant (case.participants is read) whose
     organisation is still vetted, where it needs vetting."""

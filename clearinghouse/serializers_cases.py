@@ -124,7 +124,10 @@ class StatementUpdateSerializer(serializers.Serializer):
 
 
 class CaseMessageSerializer(ModelSerializer):
-    author = serializers.CharField(source="author.username", read_only=True)
+    """`author`: a username for the coordinator and the author's own organisation, else the
+    author's part in the case (cases.thread_author_label); set by cases.thread_label."""
+
+    author = serializers.CharField(source="author_label", read_only=True)
 
     class Meta:
         model = CaseMessage

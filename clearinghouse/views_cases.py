@@ -63,8 +63,9 @@ def case_open_view(request):
 def case_detail(request, pk):
     case = case_selectors.case_get_for_user(user=request.user, pk=pk)
     page = case_selectors.case_page(user=request.user, case=case)
-    thread = paginate(request, case_selectors.messages_of(case), param="thread_page",
-                      fragment="thread")
+    thread = paginate(request, case_selectors.messages_of(case).select_related(
+        "author__membership"), param="thread_page", fragment="thread")
+    cases.thread_label(request.user, case, thread)
     # A vendor sees only its own statements (access.statements_visible_to): it may change each
     # one the transition table lets move, and add remediations to each.
     own = access.is_case_vendor(request.user, case)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 
 from audit.models import AuditEvent
 from clearinghouse import cases, embargo
@@ -237,3 +238,28 @@ def test_the_coordinator_suggests_vendors_again_when_a_catalogue_grows(api, case
     assert AuditEvent.objects.filter(action="case.vendors_suggested").count() == 1
     assert api.as_(cw.coordinator).post(url).status_code == 200  # nothing new: no event
     assert AuditEvent.objects.filter(action="case.vendors_suggested").count() == 1
+
+
+def test_thread_authors_are_named_only_to_the_coordinator_and_their_own_organisation(
+        api, client, case_world):
+    cw = case_world
+    cases.vendor_add(case=cw.case, organisation=cw.other_vendor_org, actor=cw.coordinator)
+    for user, body in ((cw.other_vendor, "B here."), (cw.coordinator, "Coordinator here."),
+                       (cw.finder, "Reporter here."), (cw.vendor, "A here.")):
+        cases.message_post(case=cw.case, actor=user, body=body)
+    url = f"/api/v1/cases/{cw.case.pk}/messages/"
+
+    def authors(user):
+        return [m["author"] for m in api.as_(user).get(url).json()["results"]]
+
+    assert authors(cw.vendor) == ["A vendor", "The coordinator", "The reporter", "vendor"]
+    assert authors(cw.vendor_colleague) == ["A vendor", "The coordinator", "The reporter",
+                                            "vendor"]
+    assert authors(cw.finder) == ["A vendor", "The coordinator", cw.finder.username,
+                                  "A vendor"]
+    assert authors(cw.coordinator) == ["othervendor", cw.coordinator.username,
+                                       cw.finder.username, "vendor"]
+    client.force_login(cw.vendor)
+    page = client.get(reverse("case_detail", args=[cw.case.pk])).content.decode()
+    assert "othervendor" not in page and f"{cw.coordinator.username}, " not in page
+    assert "The coordinator" in page and "A vendor" in page
