@@ -175,6 +175,26 @@ def statements_visible_to(user, case: Case) -> QuerySet[ProductStatement]:
     return qs.none()
 
 
+def product_claims_visible_to(user, report: Report):
+    """The products of `report` the user may see. A vendor (that is not the reporter) sees only
+    its own: claims matching its catalogue's package URL or CPE keys, or named by one of its
+    statements on the report's vulnerability; the other claims would say which other vendors
+    are involved. Everyone else who may see the report sees every claim."""
+    from clearinghouse.models import ProductClaim, VendorProduct
+
+    qs = ProductClaim.objects.filter(report=report).order_by("id")
+    if not policy.is_vendor(user) or is_reporter_of(user, report):
+        return qs
+    org_id = policy.organisation_id_of(user)
+    catalogue = VendorProduct.objects.filter(vendor_id=org_id)
+    mine = (Q(purl_key__in=catalogue.exclude(purl_key="").values("purl_key"))
+            | Q(cpe_key__in=catalogue.exclude(cpe_key="").values("cpe_key")))
+    if report.vulnerability_id is not None:
+        mine |= Q(product_name__in=ProductStatement.objects.filter(
+            vulnerability_id=report.vulnerability_id, vendor_id=org_id).values("product_name"))
+    return qs.filter(mine)
+
+
 def vulnerabilities_visible_to(user, case: Case) -> QuerySet[Vulnerability]:
     """Coordinators see every vulnerability of the case; a confirmed vendor those it is affected
     by (a statement of its own) that have a report reaching vendors (never an AI finding no

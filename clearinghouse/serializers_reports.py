@@ -1,6 +1,7 @@
 """API serializers for the intake: they parse and present; clearinghouse/intake.py decides (the
 CVSS vector, CWE, package URLs, CPEs and vers ranges are checked there, for every interface)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import policy
@@ -123,7 +124,8 @@ class ReportSerializer(ModelSerializer):
     the coordinator's only (null for anyone else)."""
 
     organisation = serializers.CharField(source="organisation.name", read_only=True)
-    products = ProductClaimSerializer(many=True, read_only=True)
+    products = serializers.SerializerMethodField(
+        help_text="The affected products; a vendor sees only its own")
     has_threat_model = serializers.BooleanField(read_only=True)
     reaches_vendors = serializers.SerializerMethodField()
     human_validated_by = serializers.SerializerMethodField(
@@ -153,6 +155,11 @@ class ReportSerializer(ModelSerializer):
 
     def get_human_validated_by(self, report) -> str | None:
         return person_label(_viewer(self), report.human_validated_by)
+
+    @extend_schema_field(ProductClaimSerializer(many=True))
+    def get_products(self, report) -> list:
+        return ProductClaimSerializer(access.product_claims_visible_to(_viewer(self), report),
+                                      many=True).data
 
     def get_reaches_vendors(self, report) -> bool:
         return access.report_reaches_vendors(report)

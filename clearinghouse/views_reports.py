@@ -130,7 +130,7 @@ def report_detail(request, pk):
     artifacts = list(report.artifacts.select_related("report"))
     return render(request, "clearinghouse/report_detail.html", {
         "report": report,
-        "products": report.products.all(),
+        "products": access.product_claims_visible_to(user, report),
         "verifications": [(v, person_label(user, v.verified_by))
                           for v in report.verifications.select_related("verified_by")],
         "validator_label": person_label(user, report.human_validated_by)

@@ -115,3 +115,25 @@ def test_a_case_opened_from_an_unvalidated_ai_finding_gets_a_neutral_title_and_s
 def test_a_case_opened_from_a_validated_report_defaults_to_its_title_and_description(cw):
     case = cases.case_open(actor=cw.coordinator, reports=[cw.report])
     assert (case.title, case.summary) == (cw.report.title, cw.report.description)
+
+
+def test_a_vendor_sees_only_its_own_products_of_a_report_that_claims_another_vendors_too(
+        cw, client, api):
+    from clearinghouse.models import ProductClaim
+
+    ProductClaim.objects.create(report=cw.report, purl="pkg:npm/barjs@2.0.0",
+                                purl_key="pkg:npm/barjs", product_name="barjs")
+    case = cases.case_open(actor=cw.coordinator, reports=[cw.report])
+    for participant in case.participants.filter(role="vendor"):
+        cases.participant_confirm(participant=participant, actor=cw.coordinator)
+    url = reverse("report_detail", args=[cw.report.pk])
+    for user, expected in ((cw.vendor, {"libfoo"}), (cw.other_vendor, {"barjs"}),
+                           (cw.coordinator, {"libfoo", "barjs"}),
+                           (cw.finder, {"libfoo", "barjs"})):
+        body = api.as_(user).get(f"/api/v1/reports/{cw.report.pk}/").json()
+        assert {p["product_name"] for p in body["products"]} == expected, user
+        client.force_login(user)
+        html = client.get(url).content.decode()
+        # The report's title names libfoo: look for the claims' package URLs.
+        for product, purl in (("libfoo", "pkg:pypi/libfoo@"), ("barjs", "pkg:npm/barjs@")):
+            assert (purl in html) == (product in expected), (user, product)
