@@ -52,7 +52,10 @@ class CaseSerializer(ModelSerializer):
 
 
 class CaseOpenSerializer(serializers.Serializer):
-    reports = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+    # Ids past a 64-bit integer are refused here: SQLite cannot even look them up (a 500).
+    reports = serializers.ListField(child=serializers.IntegerField(min_value=1,
+                                                                   max_value=2**63 - 1),
+                                    min_length=1,
                                     help_text="Numbers of valid or accepted reports in no case")
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     summary = serializers.CharField(required=False, allow_blank=True)
