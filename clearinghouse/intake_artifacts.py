@@ -10,7 +10,6 @@ import hashlib
 import uuid
 
 import filetype
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -22,7 +21,7 @@ from clearinghouse.models import Report, ReportArtifact
 from review_portal.crypto import decrypt_bytes, encrypt_bytes
 from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
 from review_portal.storage import is_storage_error, read_bytes
-from submissions.artifact_services import _discard, _storage, _store, sanitise_filename
+from submissions.artifact_services import _discard, _storage, _store, upload_read
 
 RS = Report.Status
 
@@ -88,20 +87,7 @@ def report_artifact_upload(*, report: Report, actor: User, kind: str,
         raise TransitionNotAllowed("A closed report takes no more files.")
     if kind not in ReportArtifact.Kind.values:
         raise ApplicationError("Choose what the file is.", field="kind")
-    if uploaded_file is None:
-        raise ApplicationError("Choose a file to upload.", field="file")
-    limit = settings.ARTIFACT_MAX_BYTES
-    if uploaded_file.size > limit:
-        raise ApplicationError(f"The file is {uploaded_file.size:,} bytes; the limit is "
-                               f"{limit:,} bytes.", field="file", status=413)
-    if uploaded_file.size == 0:
-        raise ApplicationError("The file is empty.", field="file")
-    filename = sanitise_filename(uploaded_file.name)
-    extension = filename.rpartition(".")[2] if "." in filename else ""
-    data = uploaded_file.read(limit + 1)
-    if len(data) > limit:  # the declared size can lie
-        raise ApplicationError(f"The file is larger than the limit of {limit:,} bytes.",
-                               field="file", status=413)
+    filename, extension, data = upload_read(uploaded_file)
     content_type = report_artifact_content_type(data, extension)
     relative = f"clearinghouse/{uuid.uuid4().hex}.bin"
     _store(relative, encrypt_bytes(data))

@@ -54,6 +54,27 @@ def sanitise_filename(name: str) -> str:
     return f"{stem}.{ext.lower()}" if ext else stem
 
 
+
+def upload_read(uploaded_file) -> tuple[str, str, bytes]:
+    """(the sanitised name, its extension, the bytes) of an upload within ARTIFACT_MAX_BYTES;
+    a clear error for no file, an empty one or one too large (whatever size it declares).
+    Shared by request artifacts and the clearinghouse's proofs of concept."""
+    if uploaded_file is None:
+        raise ApplicationError("Choose a file to upload.", field="file")
+    limit = settings.ARTIFACT_MAX_BYTES
+    if uploaded_file.size > limit:
+        raise ApplicationError(f"The file is {uploaded_file.size:,} bytes; the limit is "
+                               f"{limit:,} bytes.", field="file", status=413)
+    if uploaded_file.size == 0:
+        raise ApplicationError("The file is empty.", field="file")
+    filename = sanitise_filename(uploaded_file.name)
+    extension = filename.rpartition(".")[2] if "." in filename else ""
+    data = uploaded_file.read(limit + 1)
+    if len(data) > limit:  # the declared size can lie
+        raise ApplicationError(f"The file is larger than the limit of {limit:,} bytes.",
+                               field="file", status=413)
+    return filename, extension, data
+
 def detect_content_type(data: bytes, extension: str) -> str:
     """Return the content type if the bytes are an allowed type matching the extension."""
     if extension not in ALLOWED_TYPES:
@@ -149,20 +170,7 @@ def artifact_upload(*, review_request: ReviewRequest, actor: User, kind: str,
     if kind not in Artifact.Kind.values:
         raise ApplicationError("Choose what the file is: model card, system card or "
                                "evaluation report.", field="kind")
-    if uploaded_file is None:
-        raise ApplicationError("Choose a file to upload.", field="file")
-    limit = settings.ARTIFACT_MAX_BYTES
-    if uploaded_file.size > limit:
-        raise ApplicationError(f"The file is {uploaded_file.size:,} bytes; the limit is "
-                               f"{limit:,} bytes.", field="file", status=413)
-    if uploaded_file.size == 0:
-        raise ApplicationError("The file is empty.", field="file")
-    filename = sanitise_filename(uploaded_file.name)
-    extension = filename.rpartition(".")[2] if "." in filename else ""
-    data = uploaded_file.read(limit + 1)
-    if len(data) > limit:  # the declared size can lie
-        raise ApplicationError(f"The file is larger than the limit of {limit:,} bytes.",
-                               field="file", status=413)
+    filename, extension, data = upload_read(uploaded_file)
     content_type = detect_content_type(data, extension)
 
     relative = f"artifacts/{uuid.uuid4().hex}.bin"
