@@ -55,3 +55,54 @@ class ApiTokenAuthenticationScheme(OpenApiAuthenticationExtension):
             "description": "A personal API token (frp_…), created on your profile page or with "
                            "`manage.py createapitoken`.",
         }
+
+
+class GatewayClientAuthentication(authentication.BaseAuthentication):
+    """A developer's model gateway as an OAuth 2.0 client: `Authorization: Basic` with its
+    client id and secret (client_secret_basic, RFC 6749 §2.3.1, as RFC 7662 §2.1 expects).
+    Only the introspection endpoints use it. The caller is no user: request.user stays
+    anonymous and request.auth is the GatewayClient."""
+
+    def authenticate(self, request):
+        import base64
+        import binascii
+        from urllib.parse import unquote_plus
+
+        from django.contrib.auth.models import AnonymousUser
+
+        from partners.gateway import gateway_client_authenticate
+
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != b"basic":
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        try:
+            decoded = base64.b64decode(parts[1], validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.") from exc
+        client_id, sep, secret = decoded.partition(":")
+        client = sep and gateway_client_authenticate(client_id=unquote_plus(client_id),
+                                                     secret=unquote_plus(secret))
+        if not client:
+            raise exceptions.AuthenticationFailed("Invalid gateway client credentials.")
+        return AnonymousUser(), client
+
+    def authenticate_header(self, request):
+        return 'Basic realm="model gateway"'
+
+
+class GatewayClientAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Describes the gateway client's credentials in the OpenAPI schema (HTTP Basic)."""
+
+    target_class = GatewayClientAuthentication
+    name = "gatewayClient"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "A model gateway's client id and secret (gwc_… / gws_…), registered "
+                           "by its developer organisation on the Model gateways page "
+                           "(client_secret_basic, RFC 7662 §2.1).",
+        }

@@ -98,6 +98,16 @@ def is_developer_of(user, model) -> bool:
     return is_developer(user) and organisation_id_of(user) == model.organisation_id
 
 
+def introspecting_organisation_id(caller) -> int | None:
+    """The developer organisation a model gateway speaks for: a live gateway client's, or an
+    active developer's (the personal token); None for anyone else."""
+    from partners.models import GatewayClient
+
+    if isinstance(caller, GatewayClient):
+        return caller.organisation_id if caller.revoked_at is None else None
+    return organisation_id_of(caller) if is_developer(caller) else None
+
+
 def is_partner_member(user, organisation_id: int) -> bool:
     """A member of the partner organisation `organisation_id`."""
     return is_partner(user) and organisation_id_of(user) == organisation_id

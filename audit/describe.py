@@ -120,6 +120,13 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "access_grant.revoked": ("Revoked early access", "revoked"),
     "access_grant.ended": ("Early access ended", "ended"),
     "access_grant.token_issued": ("Issued a partner gateway token", "issued a gateway token for"),
+    "gateway_client.created": ("Registered a model gateway", "registered"),
+    "gateway_client.rotated": ("Rotated a model gateway's secret", "rotated the secret of"),
+    "gateway_client.revoked": ("Revoked a model gateway", "revoked"),
+    "model.gateway_published": ("Published a model's gateway address",
+                                "published the gateway address of"),
+    "model.gateway_withdrawn": ("Withdrew a model's gateway address",
+                                "withdrew the gateway address of"),
     # clearinghouse: reports, their verification and proofs of concept
     "report.filed": ("Filed a vulnerability report", "filed"),
     "report.validate": ("Found a report valid", "found valid"),
@@ -133,6 +140,14 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "verification.recorded": ("Recorded a verification of a report", "recorded"),
     "report_artifact.uploaded": ("Uploaded a proof of concept", "uploaded"),
     "report_artifact.downloaded": ("Downloaded a proof of concept", "downloaded"),
+    # operators' exposures: targeted pre-disclosure and the operator's status (issue 12)
+    "exposure.released": ("Released exposures to an operator", "released exposures of"),
+    "exposure.terms_accepted": ("Accepted the clearinghouse's pre-disclosure terms",
+                                "accepted"),
+    "exposure.status_changed": ("Changed an exposure's status", "changed the status of"),
+    "exposure.match_confirmed": ("Confirmed a vendor and product match", "confirmed"),
+    "exposure.match_rejected": ("Rejected a vendor and product match", "rejected"),
+    "exposure.reopened": ("Reopened an exposure (the case changed)", "reopened"),
     # accounts
     "organisation.created": ("Created an organisation", "created"),
     "membership.created": ("Added a member", "created"),
@@ -145,6 +160,16 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "mfa.recovery_codes_added": ("Created recovery codes", "created recovery codes for"),
     "mfa.recovery_codes_removed": ("Removed recovery codes", "removed the recovery codes of"),
     "encryption.rotated": ("Rotated the encryption keys", "re-encrypted"),
+    # Operators' exposures (issue 12): the coordinator's SSVC assessment of a vulnerability.
+    "exposure.assessment_set": ("Set a vulnerability's SSVC assessment", "assessed"),
+    "exposure.assessment_raised": ("Raised a vulnerability's exploitation from a case state",
+                                   "raised the exploitation of"),
+    # operators' inventories (exposures/inventory.py)
+    "inventory.created": ("Created an inventory", "created"),
+    "inventory.imported": ("Imported into an inventory", "imported"),
+    "inventory.asset_inputs_changed": ("Changed an asset's SSVC inputs", "changed the inputs of"),
+    "inventory.inputs_changed": ("Changed an inventory's SSVC inputs", "changed the inputs of"),
+    "inventory.reindexed": ("Rebuilt an inventory's indexes", "re-indexed"),
 }
 
 # The headings of the action list, by the code's first part.
@@ -157,6 +182,7 @@ GROUPS = {
     "window": "Access windows", "calendar_feed": "Access windows",
     "partner": "Trusted partners", "access_request": "Trusted partners",
     "terms": "Trusted partners", "access_grant": "Trusted partners",
+    "gateway_client": "Trusted partners",
     "report": "Clearinghouse reports", "verification": "Clearinghouse reports",
     "report_artifact": "Clearinghouse reports",
     "organisation": "Accounts", "membership": "Accounts", "api_token": "Accounts",
@@ -165,6 +191,8 @@ GROUPS = {
     "case": "Clearinghouse cases", "case_vendor": "Clearinghouse cases",
     "statement": "Clearinghouse cases", "remediation": "Clearinghouse cases",
     "embargo": "Clearinghouse cases",
+    "exposure": "Operators' exposures",
+    "inventory": "Operator inventories",
 }
 
 # object_type -> (noun, how it is named: "id" for "noun #12", "label" for "noun <label>",
@@ -190,6 +218,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "partners.termsacceptance": ("the terms", "none"),
     "partners.accessgrant": ("early-access grant", "id"),
     "partners.calendarfeed": ("a calendar feed", "none"),
+    "partners.gatewayclient": ("model gateway", "label"),
     "clearinghouse.memberprofile": ("clearinghouse member", "id"),
     "clearinghouse.vendorproduct": ("vendor product", "label"),
     "clearinghouse.report": ("vulnerability report", "id"),
@@ -198,10 +227,16 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "clearinghouse.case": ("case", "label"),
     "clearinghouse.participant": ("case participant", "id"),
     "clearinghouse.productstatement": ("product statement", "id"),
+    "exposures.inventory": ("inventory", "id"),
+    "exposures.inventoryimport": ("inventory import", "id"),
+    "exposures.asset": ("asset", "id"),
     "clearinghouse.remediation": ("remediation", "id"),
     "clearinghouse.casemessage": ("a message on a case", "none"),
     "clearinghouse.embargo": ("embargo", "id"),
     "clearinghouse.advisory": ("advisory", "label"),
+    "exposures.vulnerabilityassessment": ("SSVC assessment", "id"),
+    "exposures.exposure": ("exposure", "id"),
+    "exposures.termsacceptance": ("the clearinghouse's pre-disclosure terms", "none"),
     "accounts.organisation": ("organisation", "label"),
     "accounts.membership": ("the membership of", "label"),
     "accounts.apitoken": ("API token", "label"),

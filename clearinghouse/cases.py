@@ -37,6 +37,7 @@ from clearinghouse.models import (
     Vulnerability,
 )
 from clearinghouse.workflow import EMBARGO_STATES_IN_FORCE, STATEMENT_TRANSITIONS
+from exposures import assessment, matching
 from notifications import clearinghouse_events as events
 from review_portal.errors import ApplicationError, TransitionNotAllowed, save_or_refuse
 
@@ -229,6 +230,9 @@ def _statements_create(*, case: Case, vendor_id: int) -> int:
         rows = [ProductStatement(vulnerability_id=v, vendor_id=vendor_id,
                                  product_name=placeholder) for v in vulnerability_ids]
     created = ProductStatement.objects.bulk_create(rows, ignore_conflicts=True)
+    for vulnerability_id in sorted({row.vulnerability_id for row in rows}):
+        matching.vulnerability_changed(vulnerability_id=vulnerability_id,
+                                       cause="statement_created")
     return len(created)
 
 
@@ -346,6 +350,8 @@ def statement_update(*, statement: ProductStatement, actor: User, status: str,
                        "from": before, "to": status, "version": statement.version,
                        "justification": justification, "reason": reason})
     events.statement_changed(statement, case)
+    matching.vulnerability_changed(vulnerability_id=statement.vulnerability_id,
+                                   cause="statement_updated")
     return statement
 
 
@@ -355,7 +361,7 @@ SHA256_HEX = frozenset("0123456789abcdef")
 @transaction.atomic
 def remediation_add(*, statement: ProductStatement, actor: User, category: str, details: str,
                     fixed_range: str = "", url: str = "",
-                    artifact_sha256: str = "") -> Remediation:
+                    artifact_sha256: str = "", signature: str = "") -> Remediation:
     """A vendor records a fix, workaround or mitigation (or that none is available or planned)
     on one of its own statements. The first vendor fix of a case sets its fix_ready_at."""
     statement = ProductStatement.objects.select_related("vulnerability__case", "vendor").get(
@@ -372,7 +378,8 @@ def remediation_add(*, statement: ProductStatement, actor: User, category: str, 
                                field="artifact_sha256")
     remediation = Remediation(statement=statement, category=category, details=details,
                               fixed_range=_clean(fixed_range), url=_clean(url),
-                              artifact_sha256=digest, created_by=actor)
+                              artifact_sha256=digest, signature=(signature or "").strip(),
+                              created_by=actor)
     save_or_refuse(remediation)
     case = statement.vulnerability.case
     audit_record(actor=actor, action="remediation.added", obj=remediation,
@@ -387,6 +394,8 @@ def remediation_add(*, statement: ProductStatement, actor: User, category: str, 
                          data={"field": "fix_ready_at", "at": remediation.created_at.isoformat(),
                                "automatic": True})
     events.remediation_added(remediation, case)
+    matching.vulnerability_changed(vulnerability_id=statement.vulnerability_id,
+                                   cause="remediation_added")
     return remediation
 
 
@@ -481,6 +490,8 @@ def case_state_set(*, case: Case, actor: User, field: str, at: datetime | None =
     for name in fields:
         audit_record(actor=actor, action="case.state_set", obj=case,
                      data={"field": name, "at": at.isoformat(), "reason": _clean(reason)})
+    # A public exploit raises the SSVC exploitation to public PoC, attacks observed to active.
+    assessment.exploitation_raise(case=case, field=field, actor=actor)
     if field in ("public_at", "exploit_public_at"):
         what = "an exploit" if field == "exploit_public_at" else "the vulnerability"
         embargo_services.embargo_exit_if_in_force(

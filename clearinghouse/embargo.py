@@ -27,6 +27,7 @@ from audit.services import audit_record
 from clearinghouse import access
 from clearinghouse.models import Case, Embargo, EmbargoAcceptance, Participant
 from clearinghouse.workflow import EMBARGO_STATES_IN_FORCE, EMBARGO_TRANSITIONS
+from exposures import disclosure
 from notifications import clearinghouse_events as events
 from review_portal.errors import ApplicationError, TransitionNotAllowed
 
@@ -233,6 +234,10 @@ def _exit(embargo: Embargo, *, actor, reason: str, now: datetime) -> Embargo:
     audit_record(actor=actor, action="embargo.exited", obj=embargo,
                  data=_data(embargo, reason=reason, **{"from": before}))
     events.embargo_changed(embargo, event="exited")
+    # An exit does not publish by itself; if the case is already public (its state says so),
+    # its exposures are released now rather than at the next hourly sweep.
+    if disclosure.case_is_public(embargo.case):
+        disclosure.case_published_later(embargo.case)
     return embargo
 
 

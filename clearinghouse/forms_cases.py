@@ -6,6 +6,7 @@ from accounts import time_zones
 from accounts.models import Organisation
 from clearinghouse.cases import CASE_STATE_FIELDS
 from clearinghouse.models import ProductStatement, Remediation
+from exposures.models import SSVC
 from submissions.forms import LocalDateTimeInput, ZonedForm
 
 TEXT = forms.Textarea(attrs={"rows": 3})
@@ -41,6 +42,15 @@ class CaseStateForm(forms.Form):
     reason = forms.CharField(required=False, widget=forms.TextInput(), label="Note")
 
 
+class AssessmentForm(forms.Form):
+    """The coordinator's SSVC assessment of one vulnerability (exposures/assessment.py)."""
+
+    exploitation = forms.ChoiceField(choices=SSVC.Exploitation.choices, label="Exploitation")
+    automatable = forms.ChoiceField(choices=SSVC.Automatable.choices, label="Automatable")
+    reason = forms.CharField(max_length=2000, widget=forms.TextInput(), label="Evidence",
+                             help_text="Why (the evidence for the assessment).")
+
+
 class StatementForm(forms.Form):
     status = forms.ChoiceField(choices=ProductStatement.Status.choices)
     justification = forms.ChoiceField(
@@ -59,6 +69,10 @@ class RemediationForm(forms.Form):
     url = forms.URLField(required=False, max_length=500, label="Download address",
                           assume_scheme="https")
     artifact_sha256 = forms.CharField(required=False, max_length=64, label="Artifact SHA-256")
+    signature = forms.CharField(required=False, max_length=20000, widget=TEXT,
+                                label="Signature",
+                                help_text="The detached signature of the download (armored), "
+                                          "if you sign it.")
 
 
 class MessageForm(forms.Form):

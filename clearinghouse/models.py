@@ -443,6 +443,9 @@ class Remediation(models.Model):
     fixed_range = models.CharField(max_length=300, blank=True)
     url = models.URLField(blank=True, max_length=500)
     artifact_sha256 = models.CharField(max_length=64, blank=True)
+    # The vendor's detached signature of the download (e.g. an armored OpenPGP or a Sigstore
+    # bundle), shown to operators as given; the portal does not verify it.
+    signature = models.TextField(blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -45,6 +45,7 @@ from clearinghouse.selectors_snapshot import (
     vulnerabilities_exported,
 )
 from clearinghouse.workflow import ADVISORY_TRANSITIONS, EMBARGO_STATES_IN_FORCE
+from exposures import disclosure
 from jobs.services import job_enqueue
 from notifications import clearinghouse_events as events
 from review_portal.errors import ApplicationError, TransitionNotAllowed
@@ -176,6 +177,9 @@ def advisory_publish(*, advisory: Advisory, by) -> Advisory:
                            "hash": advisory.hashes.get("csaf", "")})
         _notify_published(advisory)
         _directory_write_later(advisory)
+        # Operators whose inventories match hear of it now (those told before publication
+        # already were): a worker releases the case's exposures (exposures/disclosure.py).
+        disclosure.case_published_later(case)
     return advisory
 
 

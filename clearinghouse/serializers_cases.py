@@ -89,7 +89,7 @@ class RemediationSerializer(ModelSerializer):
     class Meta:
         model = Remediation
         fields = ["id", "statement", "category", "details", "fixed_range", "url",
-                  "artifact_sha256", "created_at"]
+                  "artifact_sha256", "signature", "created_at"]
         read_only_fields = fields
 
 
@@ -99,6 +99,9 @@ class RemediationCreateSerializer(serializers.Serializer):
     fixed_range = serializers.CharField(required=False, allow_blank=True, max_length=300)
     url = serializers.URLField(required=False, allow_blank=True, max_length=500)
     artifact_sha256 = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    signature = serializers.CharField(required=False, allow_blank=True, max_length=20000,
+                                      help_text="The vendor's detached signature of the "
+                                                "download (armored), if it gives one")
 
 
 class StatementSerializer(ModelSerializer):

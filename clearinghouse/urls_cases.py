@@ -17,6 +17,8 @@ urlpatterns = [
     path("cases/<int:pk>/embargo/", v.embargo_propose_view, name="embargo_propose"),
     path("cases/<int:pk>/embargo/answer/", v.embargo_answer_view, name="embargo_answer"),
     path("cases/<int:pk>/embargo/exit/", v.embargo_exit_view, name="embargo_exit"),
+    path("vulnerabilities/<int:pk>/assessment/", v.assessment_set_view,
+         name="vulnerability_assessment_set"),
     path("statements/<int:pk>/", v.statement_edit_view, name="statement_edit"),
     path("statements/<int:pk>/remediations/new/", v.remediation_add_view,
          name="remediation_add"),

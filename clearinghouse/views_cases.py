@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts import policy
 from clearinghouse import access, case_selectors, cases, embargo
 from clearinghouse.forms_cases import (
+    AssessmentForm,
     CaseOpenForm,
     CaseStateForm,
     EmbargoExitForm,
@@ -23,6 +24,8 @@ from clearinghouse.forms_cases import (
 )
 from clearinghouse.models import Participant
 from clearinghouse.workflow import STATEMENT_TRANSITIONS
+from exposures import access as exposure_access
+from exposures import assessment
 from review_portal.pages import call_service, call_service_confirmed
 from review_portal.pagination import paginate
 
@@ -73,6 +76,14 @@ def case_detail(request, pk):
         for statement in group.statements:
             statement.remediable = own
             statement.editable = own and bool(STATEMENT_TRANSITIONS[statement.status])
+    # The coordinator assesses each vulnerability (SSVC exploitation, automatable).
+    if page.coordinates:
+        current = assessment.assessments_of(page.vulnerabilities)
+        for v in page.vulnerabilities:
+            v.assessment = current[v.pk]
+            v.assessment_form = AssessmentForm(prefix=f"v{v.pk}", initial={
+                "exploitation": v.assessment.exploitation,
+                "automatable": v.assessment.automatable})
     # Only the coordinator sees who answered the embargo; others get their own and the counts.
     answers = [a.status for a in page.embargo.acceptances.all()] if page.embargo else []
     return render(request, "clearinghouse/case_detail.html", {
@@ -149,6 +160,26 @@ def case_state_view(request, pk):
     if done:
         messages.success(request, "Case state recorded.")
     return _back(case, "#states")
+
+
+@login_required
+@require_POST
+def assessment_set_view(request, pk):
+    """The coordinator sets a vulnerability's SSVC exploitation and automatability (the form on
+    the case page). Anyone else: 404."""
+    vulnerability = exposure_access.assessable_vulnerability_get(user=request.user, pk=pk)
+    case = vulnerability.case
+    form = AssessmentForm(request.POST, prefix=f"v{vulnerability.pk}")
+    if not form.is_valid():
+        messages.error(request, "Choose exploitation and automatable, and give the evidence.")
+        return _back(case, "#vulns")
+    before = assessment.assessment_for(vulnerability).version
+    done = call_service(request, None, lambda: assessment.assessment_set(
+        vulnerability=vulnerability, actor=request.user, **form.cleaned_data))
+    if done is not None:
+        messages.success(request, f"Assessment recorded (version {done.version})."
+                         if done.version != before else "The assessment is unchanged.")
+    return _back(case, "#vulns")
 
 
 @login_required

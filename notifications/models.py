@@ -50,6 +50,9 @@ class Notification(models.Model):
         STATEMENT_REMINDER = "statement_reminder", "A case still waits for your statement"
         EMBARGO_UPDATE = "embargo_update", "Embargo update"
         ADVISORY_PUBLISHED = "advisory_published", "Advisory published"
+        # Operators' exposures (issue 12): immediate / out-of-cycle at once, the rest daily.
+        EXPOSURE_URGENT = "exposure_urgent", "A fix to apply now for something you run"
+        EXPOSURES_DIGEST = "exposures_digest", "Daily summary of your exposures in a case"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")

@@ -4,21 +4,34 @@ Each view parses, calls one access helper and one service, and presents. Objects
 not see answer 404 (the same filtered querysets as the pages).
 """
 
+from urllib.parse import quote
+
 from django.db.models import F
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from partners import selectors, services
+from accounts.authentication import ApiTokenAuthentication, GatewayClientAuthentication
+from partners import gateway, selectors, services
+from partners.models import GatewayClient
 from partners.serializers import (
     AccessGrantSerializer,
     AccessRequestCreateSerializer,
     AccessRequestSerializer,
+    GatewayClientCreateSerializer,
+    GatewayClientSecretSerializer,
+    GatewayClientSerializer,
     IntrospectRequestSerializer,
     IntrospectResponseSerializer,
+    ModelGatewaySerializer,
+    ModelGatewaySetSerializer,
     PartnerApplySerializer,
     PartnerProfileSerializer,
     TermsAcceptSerializer,
@@ -26,16 +39,23 @@ from partners.serializers import (
     TermsSetSerializer,
     TokenSerializer,
 )
-from partners.tracking import window_token_introspect
 from review_portal.api import parse_input
 from review_portal.api_fields import model_label_sql
 from review_portal.api_pagination import CursorListMixin
 from review_portal.errors import ApplicationError
-from submissions.models import AccessWindow
+from review_portal.throttles import GatewayClientRateThrottle
 from submissions.selectors import model_get_for_user
 from submissions.serializers import ReasonSerializer
 
 ID = r"\d+"
+
+# What the reference gateway's check tells the gateway (and nginx passes to the model server).
+GATEWAY_HEADERS = {
+    "X-Portal-Subject": "The organisation holding the token: `organisation:<id>`.",
+    "X-Portal-Organisation": "Its name, percent-encoded.",
+    "X-Portal-Client": "The grant (`grant:<id>`) or government window (`window:<id>`).",
+    "X-Portal-Expires": "The window's end (Unix time).",
+}
 
 
 class PartnerProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -201,16 +221,149 @@ class ModelTermsView(APIView):
         return Response(TermsSerializer(terms).data, status=status.HTTP_201_CREATED)
 
 
-class IntrospectView(APIView):
-    """RFC 7662-style token introspection for the developer's model gateway."""
+class GatewayClientViewSet(CursorListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
+    """The caller's developer organisation's model gateways (OAuth 2.0 clients of the
+    introspection endpoint). A secret is in the answer that made it (create, rotate) only."""
+
+    lookup_value_regex = ID
+    list_ordering = ("-created_at", "-id")
+    serializer_class = GatewayClientSerializer
+
+    def get_queryset(self):
+        return gateway.gateway_clients_of(user=self.request.user)
+
+    def _secret(self, client, secret, code=status.HTTP_200_OK):
+        response = Response({"client": GatewayClientSerializer(client).data,
+                             "client_secret": secret}, status=code)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(request=GatewayClientCreateSerializer,
+                   responses={201: GatewayClientSecretSerializer})
+    def create(self, request):
+        data = parse_input(GatewayClientCreateSerializer, request)
+        client, secret = gateway.gateway_client_create(actor=request.user, name=data["name"])
+        return self._secret(client, secret, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=GatewayClientSecretSerializer)
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        """A new secret; the old one stops working at once."""
+        client = gateway.gateway_client_get_for_user(user=request.user, pk=pk)
+        client, secret = gateway.gateway_client_rotate(client=client, actor=request.user)
+        return self._secret(client, secret)
+
+    @extend_schema(request=None, responses=GatewayClientSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """The client's credentials stop working at once, for good."""
+        client = gateway.gateway_client_get_for_user(user=request.user, pk=pk)
+        client = gateway.gateway_client_revoke(client=client, actor=request.user)
+        return Response(GatewayClientSerializer(client).data)
+
+
+class ModelGatewayView(APIView):
+    """GET where partners call a model; PUT publishes its gateway address (the model's
+    developer; a blank `url` withdraws it)."""
+
+    def _present(self, model):
+        published = gateway.gateway_published_of(model_id=model.pk)
+        return Response(ModelGatewaySerializer({
+            "model": model.pk, "url": published.url if published else None,
+            "published_at": published.published_at if published else None,
+            "address": gateway.gateway_address_of(published)}).data)
+
+    @extend_schema(responses=ModelGatewaySerializer)
+    def get(self, request, pk):
+        return self._present(model_get_for_user(user=request.user, pk=pk))
+
+    @extend_schema(request=ModelGatewaySetSerializer, responses=ModelGatewaySerializer)
+    def put(self, request, pk):
+        model = model_get_for_user(user=request.user, pk=pk)
+        data = parse_input(ModelGatewaySetSerializer, request)
+        gateway.gateway_address_set(model=model, actor=request.user, url=data["url"])
+        return self._present(model)
+
+
+CACHE_CONTROL = OpenApiParameter(
+    "Cache-Control", type=str, location=OpenApiParameter.HEADER, response=True,
+    description="An active answer: `max-age=N`, N at most GATEWAY_INTROSPECTION_CACHE_SECONDS "
+                "and never past `exp`; an inactive one: `no-store`.")
+
+
+class GatewayCallerPermission(BasePermission):
+    """A model gateway: a live gateway client (HTTP Basic) or a signed-in user (a developer's
+    personal token or session; anyone else learns only `{"active": false}`)."""
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, GatewayClient) or bool(
+            request.user and request.user.is_authenticated)
+
+
+class _GatewayCallerView(APIView):
+    authentication_classes = [GatewayClientAuthentication, ApiTokenAuthentication,
+                              SessionAuthentication]
+    permission_classes = [GatewayCallerPermission]
+    throttle_classes = [GatewayClientRateThrottle, *api_settings.DEFAULT_THROTTLE_CLASSES]
+
+    def caller(self, request):
+        return request.auth if isinstance(request.auth, GatewayClient) else request.user
+
+
+class IntrospectView(_GatewayCallerView):
+    """RFC 7662 token introspection for the developer's model gateway: a gateway client
+    (client_secret_basic) or a developer's personal token. Form or JSON body."""
 
     parser_classes = [FormParser, MultiPartParser, JSONParser]
 
-    @extend_schema(request={"application/x-www-form-urlencoded": IntrospectRequestSerializer},
-                   responses=IntrospectResponseSerializer)
+    @extend_schema(
+        request={"application/x-www-form-urlencoded": IntrospectRequestSerializer,
+                 "application/json": IntrospectRequestSerializer},
+        responses=IntrospectResponseSerializer, parameters=[CACHE_CONTROL])
     def post(self, request):
-        token = str(request.data.get("token", ""))
-        # Government window tokens carry their own prefix: one query either way.
-        if token.startswith(AccessWindow.TOKEN_PREFIX):
-            return Response(window_token_introspect(token=token, caller=request.user))
-        return Response(services.introspect(token=token, caller=request.user))
+        data = request.data
+        if not hasattr(data, "get"):
+            raise ApplicationError("Send the token as a form field or a JSON object.",
+                                   field="token")
+        token = data.get("token", "")
+        answer = gateway.token_answer(token=token if isinstance(token, str) else "",
+                                      caller=self.caller(request))
+        return Response(answer, headers={"Cache-Control": gateway.cache_control(answer)})
+
+
+class GatewayCheckView(_GatewayCallerView):
+    """The reference gateway's check (nginx `auth_request`, deploy/gateway/): 204 when the
+    partner's `Authorization: Bearer` token (forwarded as X-Original-Authorization) is live for
+    `?model=<id>`, with who holds it in X-Portal-* headers; 401 otherwise."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("model", int, required=True,
+                             description="The model the gateway serves."),
+            OpenApiParameter("X-Original-Authorization", str, OpenApiParameter.HEADER,
+                             required=True, description="The partner's `Bearer <token>`."),
+            CACHE_CONTROL,
+            *[OpenApiParameter(name, str, OpenApiParameter.HEADER, response=[204],
+                               description=text) for name, text in GATEWAY_HEADERS.items()]],
+        responses={204: OpenApiResponse(description="The token is live for the model."),
+                   401: OpenApiResponse(description="It is not (or the gateway's own "
+                                                    "credentials are wrong).")})
+    def get(self, request):
+        scheme, _, token = request.headers.get("X-Original-Authorization", "").partition(" ")
+        model = request.query_params.get("model", "")
+        answer = gateway.INACTIVE
+        if scheme.lower() == "bearer" and model.isascii() and model.isdigit():
+            answer = gateway.token_answer(token=token.strip(), caller=self.caller(request))
+        if not answer["active"] or answer["model"] != int(model):
+            response = HttpResponse(status=401)
+            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            response["Cache-Control"] = "no-store"
+            return response
+        response = HttpResponse(status=204)
+        response["Cache-Control"] = gateway.cache_control(answer)
+        response["X-Portal-Subject"] = answer["sub"]
+        response["X-Portal-Organisation"] = quote(answer["organisation"])
+        response["X-Portal-Client"] = answer["client_id"]
+        response["X-Portal-Expires"] = str(answer["exp"])
+        return response

@@ -164,6 +164,8 @@ class AccessGrant(models.Model):
     # Only the SHA-256 of the access token is stored; the token is shown once, when issued.
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     token_hint = models.CharField(max_length=12, blank=True)
+    # When the current token was issued (introspection's `iat`).
+    token_issued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -225,3 +227,54 @@ class CalendarFeed(models.Model):
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class GatewayClient(models.Model):
+    """A developer organisation's model gateway, registered as an OAuth 2.0 client of the
+    introspection endpoint: it authenticates with HTTP Basic (client_secret_basic, RFC 7662
+    §2.1) and learns only about its own organisation's models. Only the SHA-256 of the secret is
+    stored; the secret is shown once, when created or rotated. Revoked clients are kept."""
+
+    CLIENT_ID_PREFIX = "gwc_"
+    SECRET_PREFIX = "gws_"
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
+                                     related_name="gateway_clients")
+    name = models.CharField(max_length=100)
+    client_id = models.CharField(max_length=40, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    secret_hint = models.CharField(max_length=12)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    # Recorded at most once a minute (partners.gateway.gateway_client_record_use).
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ModelGateway(models.Model):
+    """The address a developer published for its model's gateway: where trusted partners call
+    the granted model (shown on the granted-model page; GATEWAY_URL when none is published)."""
+
+    model = models.OneToOneField("submissions.FrontierModel", on_delete=models.CASCADE,
+                                 related_name="gateway")
+    url = models.URLField(max_length=500)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    published_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Gateway of model {self.model_id}: {self.url}"

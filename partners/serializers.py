@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from partners.models import AccessGrant, AccessRequest, PartnerProfile
+from partners.models import AccessGrant, AccessRequest, GatewayClient, PartnerProfile
 from review_portal.api_fields import AnnotatedCharField, ModelSerializer, StrictDateTimeField
 
 
@@ -144,11 +144,73 @@ class TermsSerializer(serializers.Serializer):
 
 
 class IntrospectRequestSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The partner's (frg_…) or government window's "
+                                            "(fgw_…) token.")
+    token_type_hint = serializers.CharField(required=False,
+                                            help_text="Ignored (RFC 7662 §2.1 allows it).")
 
 
 class IntrospectResponseSerializer(serializers.Serializer):
+    """RFC 7662 §2.2; the portal's own names (model, organisation, grant, window) are extension
+    members. An inactive token answers `{"active": false}` alone."""
+
     active = serializers.BooleanField()
+    scope = serializers.CharField(required=False, help_text="Always `model:invoke`.")
+    client_id = serializers.CharField(required=False,
+                                      help_text="`grant:<id>` or `window:<id>`.")
+    token_type = serializers.CharField(required=False, help_text="`Bearer`.")
+    sub = serializers.CharField(required=False,
+                                help_text="The organisation holding the token: "
+                                          "`organisation:<id>`.")
+    aud = serializers.CharField(required=False, help_text="The model: `model:<id>`.")
+    iat = serializers.IntegerField(required=False, help_text="When the token was issued.")
+    nbf = serializers.IntegerField(required=False, help_text="The window's start.")
+    exp = serializers.IntegerField(required=False, help_text="The window's end.")
+    iss = serializers.CharField(required=False, help_text="The portal (PORTAL_BASE_URL).")
     model = serializers.IntegerField(required=False)
     organisation = serializers.CharField(required=False)
-    exp = serializers.IntegerField(required=False)
+    grant = serializers.IntegerField(required=False)
+    window = serializers.IntegerField(required=False)
+
+
+# --- the developer's model gateway ---------------------------------------------------------
+
+class GatewayClientSerializer(ModelSerializer):
+    """A gateway client of the caller's developer organisation: never its secret or the hash."""
+
+    status = serializers.SerializerMethodField(help_text="`active`, or `revoked` (for good).")
+
+    class Meta:
+        model = GatewayClient
+        fields = ["id", "name", "client_id", "secret_hint", "status", "created_at", "rotated_at",
+                  "last_used_at", "revoked_at"]
+        read_only_fields = fields
+        extra_kwargs = {"secret_hint": {"help_text": "The secret's first characters, to tell "
+                                                     "secrets apart."}}
+
+    def get_status(self, client) -> str:
+        return "revoked" if client.revoked_at is not None else "active"
+
+
+class GatewayClientCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="So you recognise the gateway later.")
+
+
+class GatewayClientSecretSerializer(serializers.Serializer):
+    client = GatewayClientSerializer()
+    client_secret = serializers.CharField(help_text="Shown once, in this answer; only its "
+                                                    "SHA-256 is stored.")
+
+
+class ModelGatewaySerializer(serializers.Serializer):
+    model = serializers.IntegerField(help_text="The model's id.")
+    url = serializers.CharField(allow_null=True, help_text="The address the developer "
+                                "published, or null when none is.")
+    published_at = StrictDateTimeField(allow_null=True)
+    address = serializers.CharField(help_text="Where partners call the model: the published "
+                                    "address, else the portal's reference gateway (GATEWAY_URL).")
+
+
+class ModelGatewaySetSerializer(serializers.Serializer):
+    url = serializers.CharField(allow_blank=True, max_length=500,
+                                help_text="The gateway's http(s) base URL; blank withdraws it.")

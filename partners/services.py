@@ -15,7 +15,6 @@ from accounts import policy
 from accounts.models import Organisation, User
 from audit.services import audit_record
 from notifications import partner_events
-from notifications.services import grant_mark_used_later
 from partners import selectors
 from partners.models import (
     AccessGrant,
@@ -507,7 +506,8 @@ def grant_issue_token(*, grant: AccessGrant, actor: User) -> tuple[AccessGrant, 
         raise TransitionNotAllowed("This grant has ended; no token is issued for it.")
     token = AccessGrant.TOKEN_PREFIX + secrets.token_urlsafe(32)
     grant.token_hash, grant.token_hint = AccessGrant.hash_token(token), token[:10]
-    grant.save(update_fields=["token_hash", "token_hint"])
+    grant.token_issued_at = timezone.now()
+    grant.save(update_fields=["token_hash", "token_hint", "token_issued_at"])
     audit_record(actor=actor, action="access_grant.token_issued", obj=grant,
                  organisation=grant.organisation, data={"hint": grant.token_hint})
     return grant, token
@@ -538,19 +538,9 @@ def grants_sweep_ended() -> list[int]:
 
 
 def introspect(*, token: str, caller) -> dict:
-    """RFC 7662-style answer for a model gateway. One query: the grant with its organisation's
-    vetting status and its model. A token of another developer's model answers inactive, the
-    same as an unknown one, so a gateway learns nothing about other organisations."""
-    inactive = {"active": False}
-    if not token or not policy.is_developer(caller):
-        return inactive
-    grant = (AccessGrant.objects.filter(token_hash=AccessGrant.hash_token(token))
-             .select_related("model", "organisation__partner_profile").first())
-    if grant is None or not policy.is_developer_of(caller, grant.model):
-        return inactive
-    if not policy.grant_is_live(grant):
-        return inactive
-    # The partner used its access (recorded by a worker: no query here).
-    grant_mark_used_later(grant_id=grant.pk)
-    return {"active": True, "model": grant.model_id, "organisation": grant.organisation.name,
-            "exp": int(grant.ends_at.timestamp())}
+    """RFC 7662 answer for a partner's token, asked by a model gateway (a gateway client or a
+    developer's personal token): see partners.gateway.grant_token_answer. A token of another
+    developer's model answers inactive, the same as an unknown one."""
+    from partners.gateway import grant_token_answer
+
+    return grant_token_answer(token=token, caller=caller)

@@ -29,6 +29,7 @@ from audit.services import audit_record
 from partners import selectors
 from partners.models import AccessGrant, CalendarFeed, PartnerProfile
 from review_portal.errors import ApplicationError
+from review_portal.ids import MAX_ID
 from submissions.models import AccessWindow, FrontierModel
 from submissions.selectors import models_visible_to, windows_visible_to
 
@@ -410,7 +411,7 @@ def cursor_decode(cursor: str) -> Key:
         moment = datetime.fromisoformat(starts_at)
         # The date check keeps a moment the database cannot store (year 1 east of UTC) out.
         if (moment.tzinfo is None or rank not in RANK_KIND or type(pk) is not int
-                or not 0 < pk < 2**63
+                or not 0 < pk <= MAX_ID
                 or not FILTER_DATE_MIN <= moment.date() <= FILTER_DATE_MAX):
             raise ValueError(cursor)
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
@@ -746,20 +747,9 @@ def calendar_feed_user(*, token: str) -> User:
 # --- government window tokens ---------------------------------------------------------------
 
 def window_token_introspect(*, token: str, caller) -> dict:
-    """RFC 7662-style answer for a government window's token, in one query. Active only while
-    the window is scheduled and now is inside it; for any developer but the model's own, the
-    same answer as an unknown token."""
-    inactive = {"active": False}
-    if not token or not policy.is_developer(caller):
-        return inactive
-    window = (AccessWindow.objects.filter(token_hash=AccessWindow.hash_token(token))
-              .select_related("model", "token_organisation").first())
-    if window is None or not policy.is_developer_of(caller, window.model):
-        return inactive
-    now = timezone.now()
-    if (window.status != AccessWindow.Status.SCHEDULED
-            or not window.starts_at <= now < window.ends_at):
-        return inactive
-    return {"active": True, "model": window.model_id,
-            "organisation": window.token_organisation.name,
-            "exp": int(window.ends_at.timestamp())}
+    """RFC 7662 answer for a government window's token (partners.gateway.window_token_answer):
+    active only while the window is scheduled and now is inside it; for any developer but the
+    model's own, the same answer as an unknown token."""
+    from partners.gateway import window_token_answer
+
+    return window_token_answer(token=token, caller=caller)

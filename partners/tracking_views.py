@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from partners import tracking
 from review_portal import pagination
+from review_portal.ids import MAX_ID
 
 STATE_CHOICES = [("", "Any state"), *tracking.State.LABELS.items()]
 
@@ -26,9 +27,6 @@ DATE_RANGE = [
     MaxValueValidator(tracking.FILTER_DATE_MAX, message=tracking.FILTER_DATE_ERROR),
 ]
 
-
-# The largest id any database here stores (64-bit); SQLite overflows on a larger lookup.
-MAX_ID = 2**63 - 1
 
 
 class WindowFilterForm(forms.Form):

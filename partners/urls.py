@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners import tracking_views, views
+from partners import gateway_views, tracking_views, views
 
 urlpatterns = [
     path("", views.partner_list, name="partner_list"),
@@ -10,6 +10,13 @@ urlpatterns = [
     path("invite/<int:model_pk>/", views.access_invite_view, name="access_invite"),
     path("terms/<int:model_pk>/", views.terms_edit_view, name="terms_edit"),
     path("artifacts/<int:pk>/share/", views.artifact_share_view, name="artifact_share"),
+    path("gateways/", gateway_views.gateway_client_list, name="gateway_client_list"),
+    path("gateways/<int:pk>/rotate/", gateway_views.gateway_client_rotate_view,
+         name="gateway_client_rotate"),
+    path("gateways/<int:pk>/revoke/", gateway_views.gateway_client_revoke_view,
+         name="gateway_client_revoke"),
+    path("gateways/models/<int:model_pk>/", gateway_views.gateway_address_edit,
+         name="gateway_address_edit"),
     path("<int:pk>/<slug:action>/", views.partner_action, name="partner_action"),
     path("requests/", views.access_request_list, name="access_request_list"),
     path("requests/<int:pk>/", views.access_request_detail, name="access_request_detail"),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts import policy
 from accounts.policy import is_program_admin
 from notifications.services import granted_model_viewed
-from partners import selectors, services
+from partners import gateway, selectors, services
 from partners.models import PartnerProfile
 from partners.workflow import PROFILE_TRANSITIONS
 from review_portal.pages import call_service, call_service_confirmed
@@ -235,10 +235,13 @@ def _granted_model_page(request, grant, *, token: str | None = None):
         granted_model_viewed(organisation_id=grant.organisation_id, model_id=grant.model_id)
         artifacts = paginate(request, selectors.shareable_artifacts_for_partner(
             user=request.user, model=grant.model))
+    published = gateway.gateway_published_of(model_id=grant.model_id)
     response = render(request, "partners/granted_model.html", {
         "grant": grant, "model": grant.model, "status": status,
         "acceptance": grant.terms_acceptance, "artifacts": artifacts,
-        "gateway_url": settings.GATEWAY_URL, "token": token})
+        "gateway_url": gateway.gateway_address_of(published),
+        "gateway_published": published,
+        "token": token})
     # A page that may carry a freshly issued token is never cached by anyone.
     response["Cache-Control"] = "no-store"
     return response

@@ -10,7 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "review_portal.settings.local")
 app = Celery("review_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.conf.include = ["review_portal.tasks"]
+# exposures/tasks_disclosure.py is not named tasks.py (exposures/tasks.py is matching's).
+app.conf.include = ["review_portal.tasks", "exposures.tasks_disclosure"]
 
 # Worker start and stop: the outbox relay and presence, hand-backs and orphan reclaims.
 from evaluations import worker as _evaluation_worker  # noqa: E402,F401
@@ -40,6 +41,17 @@ app.conf.beat_schedule = {
     "clearinghouse-sweep-ended-embargoes": {
         "task": "clearinghouse.embargoes_sweep_ended",
         "schedule": crontab(minute="*/5"),
+    },
+    # Operators' exposures (exposures/disclosure.py): release those whose pre-disclosure window
+    # opened (or whose case became public) and tell urgent ones not yet told; then, once a day,
+    # one digest notification per operator member per case, before the email digest below.
+    "exposures-sweep-disclosure": {
+        "task": "exposures.disclosure_sweep",
+        "schedule": crontab(minute=17),
+    },
+    "exposures-daily-digest": {
+        "task": "exposures.digests_build",
+        "schedule": crontab(hour=6, minute=40),
     },
     # One digest email per user who chose it, with their unsent notifications.
     "notifications-daily-digest": {

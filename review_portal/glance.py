@@ -157,6 +157,30 @@ def _partner(user) -> list[Glance]:
     ]
 
 
+def _operator(user) -> list[Glance]:
+    from exposures import exposure_selectors as exposures
+
+    def label(e):
+        priority = e.get_priority_display() or "Not yet prioritised"
+        due = f" · act by {_when(e.due_at)}" if e.due_at else ""
+        return f"{priority} · {exposures.asset_label(e)} · {e.vulnerability.title}{due}"
+
+    def url(e):
+        return reverse("exposure_detail", args=[e.pk])
+
+    open_exposures, to_confirm = exposures.home_exposures(user)
+    return [
+        glance(key="exposures", title="Exposures to act on",
+               queryset=open_exposures, label=label, url=url,
+               more_url=reverse("exposure_list"), more_label="All your exposures",
+               empty="Nothing the clearinghouse released to you waits for action."),
+        glance(key="to-confirm", title="Matches to confirm",
+               queryset=to_confirm, label=label, url=url,
+               more_url=reverse("exposure_list"), more_label="All your exposures",
+               empty="No match by vendor and product name waits for your confirmation."),
+    ]
+
+
 def home_glances(user) -> list[Glance]:
     """The items of the user's home, for their role only; none without one."""
     if policy.is_developer(user):
@@ -167,4 +191,6 @@ def home_glances(user) -> list[Glance]:
         return _admin(user)
     if policy.is_partner(user):
         return _partner(user)
+    if policy.is_operator(user):
+        return _operator(user)
     return []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from accounts import policy
+from exposures.access import may_manage_inventory
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,18 @@ def navigation_for(user, path: str = "") -> list:
                   link("Background jobs", "queue_health")),
             group("Clearinghouse", "clearinghouse", reports,
                   link("Triage queue", "report_triage"), link("Cases", "case_list"),
-                  link("Members", "clearinghouse_member_list")),
+                  link("Members", "clearinghouse_member_list"),
+                  link("Metrics", "exposure_metrics"),
+                  link("Operators' inventories", "inventory_counts")),
         ]
     if policy.is_developer(user):
         entries = [link("Models", "model_list"), link("Requests", "request_list")]
         if policy.may_track_windows(user):
             entries.append(windows())
         # Finders and reporters follow their reports' cases (the case summary).
-        return entries + [early_access, reports, link("Cases", "case_list")]
+        # The organisation's model gateways: their credentials and published addresses.
+        return entries + [early_access, link("Gateways", "gateway_client_list"), reports,
+                          link("Cases", "case_list")]
     if policy.is_agency_reviewer(user):
         return [link("Requests", "request_list"), link("Conflicts", "conflict_list"),
                 group("Standards", "standards", link("Threshold policy", "policy_list"),
@@ -92,5 +97,11 @@ def navigation_for(user, path: str = "") -> list:
     if policy.is_vendor(user):
         return [link("Cases", "case_list"), reports, membership]
     if policy.is_operator(user):
-        return [reports, membership]
+        # What the clearinghouse released to the operator about what it runs, by priority;
+        # its inventories only while the program office has it vetted (before that the page
+        # is not there for it: exposures/access.py).
+        entries = [link("Exposures", "exposure_list")]
+        if may_manage_inventory(user):
+            entries.append(link("Inventories", "inventory_list"))
+        return entries + [reports, membership]
     return [early_access]

@@ -75,10 +75,27 @@ class _CountingRateThrottle(BaseThrottle):
         return self.wait_seconds
 
 
+def _is_gateway_client(request) -> bool:
+    from partners.models import GatewayClient
+
+    return isinstance(request.auth, GatewayClient)
+
+
+class GatewayClientRateThrottle(_CountingRateThrottle):
+    """A model gateway (a gateway client), per client: it asks once per partner call."""
+
+    scope = "gateway"
+
+    def get_cache_key(self, request, view):
+        return f"{self.scope}:client:{request.auth.pk}" if _is_gateway_client(request) else None
+
+
 class TokenOrUserRateThrottle(_CountingRateThrottle):
     scope = "user"
 
     def get_cache_key(self, request, view):
+        if _is_gateway_client(request):
+            return None  # GatewayClientRateThrottle's case
         if not request.user or not request.user.is_authenticated:
             return None  # ClientAddressRateThrottle's case
         if isinstance(request.auth, ApiToken):
@@ -90,6 +107,6 @@ class ClientAddressRateThrottle(_CountingRateThrottle):
     scope = "anon"
 
     def get_cache_key(self, request, view):
-        if request.user and request.user.is_authenticated:
+        if (request.user and request.user.is_authenticated) or _is_gateway_client(request):
             return None
         return f"{self.scope}:ip:{client_ip(request)}"

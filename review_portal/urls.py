@@ -46,9 +46,12 @@ router.register("access-requests", partner_api.AccessRequestViewSet,
                 basename="api-access-request")
 router.register("access-grants", partner_api.AccessGrantViewSet, basename="api-access-grant")
 router.register("notifications", NotificationViewSet, basename="api-notification")
+router.register("gateway-clients", partner_api.GatewayClientViewSet,
+                basename="api-gateway-client")
 
 api_v1 = [
     path("", include("clearinghouse.api_urls")),
+    path("", include("exposures.api_urls")),
     path("", include(router.urls)),
     path("models/<int:pk>/endpoint/", EndpointView.as_view(), name="api-endpoint"),
     path("review-requests/<int:request_pk>/recommendation/",
@@ -56,7 +59,10 @@ api_v1 = [
     path("review-requests/<int:request_pk>/feedback/", review_api.FeedbackView.as_view(),
          name="api-feedback"),
     path("models/<int:pk>/terms/", partner_api.ModelTermsView.as_view(), name="api-terms"),
+    path("models/<int:pk>/gateway/", partner_api.ModelGatewayView.as_view(),
+         name="api-model-gateway"),
     path("introspect/", partner_api.IntrospectView.as_view(), name="api-introspect"),
+    path("gateway/check/", partner_api.GatewayCheckView.as_view(), name="api-gateway-check"),
     path("windows-overview/", tracking_api.WindowOverviewView.as_view(),
          name="api-windows-overview"),
     path("windows/<int:pk>/token/", tracking_api.WindowTokenView.as_view(),
@@ -92,6 +98,7 @@ urlpatterns = [
     path("windows/<int:pk>/cancel/", views.window_cancel_view, name="window_cancel"),
     path("partners/", include("partners.urls")),
     path("clearinghouse/", include("clearinghouse.urls")),
+    path("exposures/", include("exposures.urls")),
     path("inbox/", include("notifications.urls")),
     path("audit/", audit_list, name="audit_list"),
     path("jobs/", include("jobs.urls")),

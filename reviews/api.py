@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from review_portal.api import parse_input
+from review_portal.ids import id_or_none
 from reviews import selectors, services
 from reviews.serializers import (
     AssignmentSerializer,
@@ -45,9 +46,9 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         qs = selectors.reviews_visible_to(self.request.user)
-        request_id = self.request.query_params.get("request", "")
-        if request_id.isdigit():
-            qs = qs.filter(request_id=int(request_id))
+        request_id = id_or_none(self.request.query_params.get("request", ""))
+        if request_id:
+            qs = qs.filter(request_id=request_id)
         return qs.order_by("request_id", "submitted_at", "id")
 
     @extend_schema(parameters=[OpenApiParameter("request", int, description="A request's id")])

@@ -252,6 +252,8 @@ class AccessWindow(models.Model):
     # office that holds it.
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     token_hint = models.CharField(max_length=12, blank=True)
+    # When the current token was issued (introspection's `iat`).
+    token_issued_at = models.DateTimeField(null=True, blank=True)
     token_organisation = models.ForeignKey("accounts.Organisation", null=True, blank=True,
                                            on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

@@ -44,12 +44,15 @@ from submissions.workflow import AGENCY, DEVELOPER
 @login_required
 def home(request):
     """Each role's status at a glance: what needs their action, with links to it."""
+    from exposures.services import terms_acceptance_of
     from partners.selectors import own_partner_profile
     from review_portal.glance import home_glances
 
+    operator = policy.is_operator(request.user)
     return render(request, "submissions/home.html", {
         "glances": home_glances(request.user),
-        "partner_profile": own_partner_profile(request.user)})
+        "partner_profile": None if operator else own_partner_profile(request.user),
+        "operator_terms": terms_acceptance_of(request.user) if operator else None})
 
 
 # --- models ---------------------------------------------------------------------------------

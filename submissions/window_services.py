@@ -256,7 +256,9 @@ def window_issue_token(*, window: AccessWindow, actor: User) -> tuple[AccessWind
     token = AccessWindow.TOKEN_PREFIX + secrets.token_urlsafe(32)
     window.token_hash, window.token_hint = AccessWindow.hash_token(token), token[:10]
     window.token_organisation = actor.membership.organisation
-    window.save(update_fields=["token_hash", "token_hint", "token_organisation", "updated_at"])
+    window.token_issued_at = timezone.now()
+    window.save(update_fields=["token_hash", "token_hint", "token_organisation",
+                               "token_issued_at", "updated_at"])
     audit_record(actor=actor, action="window.token_issued", obj=window,
                  organisation=window.model.organisation, data={"hint": window.token_hint})
     return window, token

@@ -34,6 +34,17 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> Non
     raise AssertionError(f"gave up waiting for {what} after {timeout} s")
 
 
+def process_stop(process: subprocess.Popen | None) -> None:
+    """Stop a server the test started: SIGTERM, then SIGKILL if it is still up 10 s later."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 class RedisServer:
     """`redis-server` on a free port, no persistence; start() again after stop() reuses it."""
 
@@ -209,10 +220,4 @@ class PortalServer:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        process_stop(self.process)

@@ -42,10 +42,13 @@ from clearinghouse.models import (
     ProductStatement,
     Report,
     ReportArtifact,
+    Vulnerability,
 )
 from evaluations.models import BenchmarkSuite, EvaluationRun, SampleResult
+from exposures.models import Asset, Exposure, Inventory
 from notifications.models import Notification
-from partners.models import AccessGrant, AccessRequest, PartnerProfile
+from partners.gateway import gateway_address_set, gateway_client_create
+from partners.models import AccessGrant, AccessRequest, GatewayClient, PartnerProfile
 from partners.services import access_request_create
 from reviews.models import ConflictOfInterest, PolicyVersion, Review, RubricVersion
 from reviews.services import review_save
@@ -78,6 +81,8 @@ SEGMENT_MODELS = {
     "clearinghouse-members": MemberProfile, "advisories": Advisory,
     "cases": Case, "statements": ProductStatement, "reports": Report,
     "report-artifacts": ReportArtifact,
+    "inventories": Inventory, "assets": Asset, "exposures": Exposure,
+    "vulnerabilities": Vulnerability, "gateway-clients": GatewayClient,
 }
 
 
@@ -157,6 +162,9 @@ def _seed_demo() -> None:
                           organisation=Organisation.objects.get(name="Prairie Community Bank"),
                           starts_at=now + timedelta(days=55), ends_at=now + timedelta(days=65),
                           justification="Invited to test early.")
+    # A model gateway of the developer's organisation (its rotate and revoke act on a real row).
+    gateway_client_create(actor=developer, name="Conformance nginx")
+    gateway_address_set(model=atlas, actor=developer, url="https://gateway.atlas.example/v1")
 
 
 @pytest.mark.parametrize("role", list(ROLES))

@@ -96,9 +96,11 @@ def test_introspection_answers_while_the_cache_is_down(pw, client, cache_down): 
     unknown = client.post(INTROSPECT, {"token": "frg_nonsense"}, **auth)
 
     assert live.status_code == 200
-    assert live.json() == {"active": True, "model": pw.w.model.pk,
-                           "organisation": "Rural Hospital",
-                           "exp": int(grant.ends_at.timestamp())}
+    answer = live.json()
+    assert answer["active"] is True
+    assert answer["aud"] == f"model:{pw.w.model.pk}"
+    assert (answer["model"], answer["organisation"]) == (pw.w.model.pk, "Rural Hospital")
+    assert answer["exp"] == int(grant.ends_at.timestamp())
     assert unknown.status_code == 200
     assert unknown.json() == {"active": False}
 

@@ -25,6 +25,7 @@ ROLE_ITEMS = {
     "reviewer": {"assigned", "lead", "reviews-due"},
     "admin": {"unassigned", "flagged", "vetting", "workers"},
     "partner": {"live-grants", "ending-grants", "terms"},
+    "operator": {"exposures", "to-confirm"},
 }
 
 
@@ -158,6 +159,88 @@ def test_a_partner_not_yet_vetted_is_told_how_to_get_there(client, world):
     html = client.get(reverse("home")).content.decode()
     assert f'href="{reverse("partner_apply")}"' in html
     assert "Welcome" not in html
+
+
+# --- operator -------------------------------------------------------------------------------
+
+@pytest.fixture
+def released(world):
+    """Two operators told of the embargoed case through the real sweep (a fix exists, the
+    window is open, both accepted the terms); Water Works also has a scheduled exposure and a
+    name match to confirm."""
+    from exposures import disclosure
+    from tests.exposures import disc_world as d
+
+    dw = d.build_dw(world)
+    d.add_fix(dw)
+    d.open_window(dw)
+    dw.scheduled = d.exposure_for(d.asset_for(dw.org_a, dw.operator, version="2.0",
+                                              product="libbar"), dw.statement,
+                                  priority="scheduled")
+    dw.guess = d.exposure_for(d.asset_for(dw.org_a, dw.operator, version="1.0",
+                                          product="libbaz"), dw.statement,
+                              method="product", confidence="low", confirmed=False)
+    for org, user in ((dw.org_a, dw.operator), (dw.org_b, dw.operator_b)):
+        d.accept_terms(org, user)
+    disclosure.disclosure_sweep()
+    return dw
+
+
+def test_an_operator_sees_its_exposures_by_priority_with_the_date_to_act_by(client, released):
+    dw = released
+    client.force_login(dw.operator)
+    html = client.get(reverse("home")).content.decode()
+    items = glances(html)
+    count, links = items["exposures"]
+    assert count == 2
+    detail = [reverse("exposure_detail", args=[e.pk]) for e in (dw.exposure_a, dw.scheduled)]
+    assert [link for link in links if link in detail] == detail  # immediate first
+    assert reverse("exposure_list") in links
+    assert "Immediate · libfoo 1.2.0" in html and "act by" in html
+    assert items["to-confirm"][0] == 1
+    assert reverse("exposure_detail", args=[dw.guess.pk]) in items["to-confirm"][1]
+    assert "pre-disclosure terms" not in html  # accepted
+    # Hillside Clinic sees its own exposure only.
+    theirs = home(client, dw.operator_b)
+    assert theirs["exposures"][0] == 1
+    assert reverse("exposure_detail", args=[dw.exposure_b.pk]) in theirs["exposures"][1]
+    assert not set(detail) & set(theirs["exposures"][1])
+
+
+def test_a_settled_exposure_leaves_the_operators_home(client, released):
+    from exposures import services
+
+    services.exposure_status_set(exposure=released.exposure_a, actor=released.operator,
+                                 status="patched")
+    count, links = home(client, released.operator)["exposures"]
+    assert count == 1
+    assert reverse("exposure_detail", args=[released.exposure_a.pk]) not in links
+
+
+def test_an_operator_that_has_not_accepted_the_terms_is_told_what_it_misses(client, db):
+    from tests.factories import OrganisationFactory, UserFactory
+
+    user = UserFactory(username="utility", organisation=OrganisationFactory(
+        name="Town Utility", kind="operator"))
+    client.force_login(user)
+    html = client.get(reverse("home")).content.decode()
+    assert "not accepted the clearinghouse's pre-disclosure terms" in html
+    assert reverse("exposure_terms") in html
+    assert glances(html)["exposures"][0] == 0
+    assert "not yet attached to an organisation" not in html
+
+
+def test_the_operators_home_runs_a_pinned_number_of_queries(client, released):
+    client.force_login(released.operator)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("home")).status_code == 200
+    # Session, user, membership, the operator's vetting, two per item, the terms (its own
+    # access check: vetting again, then the acceptance), the header's organisation name.
+    assert len(ctx.captured_queries) == OPERATOR_HOME_QUERIES, "\n".join(
+        q["sql"][:200] for q in ctx.captured_queries)
+
+
+OPERATOR_HOME_QUERIES = 11
 
 
 # --- separation and cost --------------------------------------------------------------------

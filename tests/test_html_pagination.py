@@ -268,7 +268,7 @@ LISTINGS = {
                       setup=_live_grant, fixture="pw"),
     "a granted model's documents": Listing(
         "partner", lambda w: f"/partners/grants/{w.grant.pk}/", _shared_artifacts,
-        pattern_rows(r'<a href="/partners/artifacts/\d+/download/">card-\d+'), queries=9,
+        pattern_rows(r'<a href="/partners/artifacts/\d+/download/">card-\d+'), queries=10,
         setup=_live_grant, fixture="pw"),
     "conflicts": Listing("admin", lambda w: "/conflicts/", _conflicts, queries=7),
     "rubrics": Listing("admin", lambda w: "/rubrics/", _rubrics, queries=7),

@@ -96,14 +96,16 @@ def test_a_program_admin_gets_six_menus_instead_of_fifteen_links(client, world):
         "Windows": ["Timeline", "All windows and flags"],
         "Partners": ["Partner organisations", "Early access"],
         "Operations": ["Audit trail", "Background jobs"],
-        "Clearinghouse": ["Reports", "Triage queue", "Cases", "Members"],
+        "Clearinghouse": ["Reports", "Triage queue", "Cases", "Members", "Metrics",
+                          "Operators' inventories"],
         "admin": ["Inbox", "Profile"],
     }
 
 
 @pytest.mark.parametrize("actor,expected", [
     ("owner", {"Models": [], "Requests": [], "Windows": ["Timeline", "All windows and flags"],
-               "Early access": [], "Reports": [], "Cases": [], "owner": ["Inbox", "Profile"]}),
+               "Early access": [], "Gateways": [], "Reports": [], "Cases": [],
+               "owner": ["Inbox", "Profile"]}),
     ("reviewer", {"Requests": [], "Conflicts": [],
                   "Standards": ["Threshold policy", "Rubrics", "Benchmark suites"],
                   "Early access": [], "Reports": [], "reviewer": ["Inbox", "Profile"]}),
@@ -116,7 +118,8 @@ def test_each_role_gets_its_own_navigation(client, world, actor, expected):
 
 @pytest.mark.parametrize("kind,expected", [
     ("vendor", {"Cases": [], "Reports": [], "Membership": [], "vendor": ["Inbox", "Profile"]}),
-    ("operator", {"Reports": [], "Membership": [], "operator": ["Inbox", "Profile"]}),
+    ("operator", {"Exposures": [], "Reports": [], "Membership": [],
+                  "operator": ["Inbox", "Profile"]}),
 ])
 def test_vendors_and_operators_get_the_clearinghouse_and_no_early_access(client, db, kind,
                                                                           expected):
@@ -241,3 +244,19 @@ def test_the_503_page_says_what_is_unreachable():
     html = render_to_string("503.html", {"detail": "The job queue is unreachable."})
     alert = BeautifulSoup(html, "html.parser").select_one("main .usa-alert")
     assert alert.get_text(strip=True) == "The job queue is unreachable."
+
+
+def test_a_vetted_operator_gets_its_inventories_first(client, db):
+    from accounts.models import Organisation
+    from tests.clearinghouse.conftest import vet
+    from tests.conftest import build_world
+    from tests.factories import OrganisationFactory, UserFactory
+
+    admin = build_world().admin
+    user = UserFactory(username="operator", organisation=OrganisationFactory(
+        name="Water Works", kind=Organisation.Kind.OPERATOR))
+    vet(admin, user)
+    client.force_login(user)
+    assert nav_of(soup_of(client.get(reverse("profile")))) == {
+        "Exposures": [], "Inventories": [], "Reports": [], "Membership": [],
+        "operator": ["Inbox", "Profile"]}

@@ -25,12 +25,15 @@ from clearinghouse.models import (
     ProductStatement,
     Report,
     ReportArtifact,
+    Vulnerability,
 )
 from evaluations.models import BenchmarkSuite, EvaluationRun
 from evaluations.services import endpoint_set
+from exposures.models import Asset, Exposure, Inventory
 from notifications.models import Notification
 from partners import services as partner_services
-from partners.models import AccessGrant, AccessRequest, PartnerProfile
+from partners.gateway import gateway_client_create
+from partners.models import AccessGrant, AccessRequest, GatewayClient, PartnerProfile
 from partners.tracking import calendar_feed_create
 from reviews import services as review_services
 from reviews.models import ConflictOfInterest, PolicyVersion, Review, RubricVersion
@@ -73,6 +76,11 @@ ID_SOURCES = [  # the first pattern that matches wins
     (r"participants/$|vendors/$", "participant"),
     (r"cases/$", "case"),
     (r"statements/$", "statement"),
+    (r"inventories/$", "inventory"),
+    (r"assets/$", "asset"),
+    (r"exposures/$", "exposure"),
+    (r"vulnerabilities/$", "vulnerability"),
+    (r"gateways/$|gateway-clients/$", "gateway_client"),
 ]
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
 
@@ -102,6 +110,7 @@ def reviewed(world):
                  simulated_levels={"exploit_development": 0.8})
     add_run(w, suite_version(w), {"exploit_development": (0.4, 0.05, 100)})
     EvaluationRun.objects.update(started_by=zq)
+    gateway_client_create(actor=w.owner, name="Acme nginx")  # its pages and API are walked
     for reviewer in (zq, yx):
         review_services.review_save(review_request=r, actor=reviewer, scores=FULL_SCORES,
                                     recommendation="covered", confidence="high",
@@ -181,6 +190,11 @@ def _ids(world, viewer) -> dict[str, list]:
         "participant": list(Participant.objects.values_list("pk", flat=True)),
         "case": list(Case.objects.values_list("pk", flat=True)),
         "statement": list(ProductStatement.objects.values_list("pk", flat=True)),
+        "inventory": list(Inventory.objects.values_list("pk", flat=True)),
+        "asset": list(Asset.objects.values_list("pk", flat=True)),
+        "exposure": list(Exposure.objects.values_list("pk", flat=True)),
+        "vulnerability": list(Vulnerability.objects.values_list("pk", flat=True)),
+        "gateway_client": list(GatewayClient.objects.values_list("pk", flat=True)),
     }
 
 

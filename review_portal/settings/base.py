@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "reviews",
     "partners",
     "clearinghouse",
+    "exposures",
     "notifications",
     "jobs",
 ]
@@ -283,6 +284,11 @@ GATEWAY_URL = env.str("GATEWAY_URL", default="http://127.0.0.1:8080/v1").strip()
 if not GATEWAY_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(f"GATEWAY_URL={GATEWAY_URL!r} is not an http(s) address")
 
+# How long a model gateway may cache an active introspection answer (Cache-Control max-age);
+# never past the token's `exp`, whatever this says. Inactive answers are never cached.
+GATEWAY_INTROSPECTION_CACHE_SECONDS = env_int("GATEWAY_INTROSPECTION_CACHE_SECONDS", 60,
+                                              minimum=0, maximum=3600)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",
@@ -343,6 +349,16 @@ SPECTACULAR_SETTINGS = {
         "VerificationResultEnum": "clearinghouse.models.Verification.Result",
         "VerificationMethodEnum": "clearinghouse.models.Verification.Method",
         "ParticipantRoleEnum": "clearinghouse.models.Participant.Role",
+        "SystemExposureEnum": "exposures.models.SSVC.SystemExposure",
+        "MissionImpactEnum": "exposures.models.SSVC.MissionImpact",
+        "SafetyImpactEnum": "exposures.models.SSVC.SafetyImpact",
+        "SsvcExploitationEnum": "exposures.models.SSVC.Exploitation",
+        "SsvcAutomatableEnum": "exposures.models.SSVC.Automatable",
+        "SsvcPriorityEnum": "exposures.models.SSVC.Priority",
+        "VulnerabilityExploitationEnum": "clearinghouse.models.Vulnerability.Exploitation",
+        "ExposureStatusEnum": "exposures.models.Exposure.Status",
+        "ExposureMethodEnum": "exposures.models.Exposure.Method",
+        "ExposureConfidenceEnum": "exposures.models.Exposure.Confidence",
     },
 }
 
@@ -576,6 +592,8 @@ def env_rate(name: str, default: str, *, allauth: bool = False) -> str:
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "user": env_rate("API_THROTTLE_RATE", "300/min"),
     "anon": env_rate("API_THROTTLE_ANON_RATE", "60/min"),
+    # A model gateway asks once per partner call (per gateway client).
+    "gateway": env_rate("GATEWAY_THROTTLE_RATE", "6000/min"),
 }
 
 # Login limits (allauth, in the shared cache). allauth's defaults (30 logins and 10 failures a
@@ -615,4 +633,20 @@ CLEARINGHOUSE_ADVISORY_TLP = env.str("CLEARINGHOUSE_ADVISORY_TLP", default="CLEA
 if CLEARINGHOUSE_ADVISORY_TLP not in ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"):
     raise ImproperlyConfigured(
         f"CLEARINGHOUSE_ADVISORY_TLP={CLEARINGHOUSE_ADVISORY_TLP!r} is not a TLP 2.0 label")
+# Operators' inventories (exposures/keys.py): the HMAC key of the blind indexes that match
+# assets without storing product names in the clear. Empty: derived from SECRET_KEY. After
+# changing it (or SECRET_KEY when it is derived), run `manage.py inventory_reindex`.
+INVENTORY_INDEX_KEY = env.str("INVENTORY_INDEX_KEY", default="")
+# An inventory upload (SBOM or CSV) is refused past this many bytes (a 413) and past this many
+# assets (a 400), so one upload cannot hold the import's transaction for long
+# (exposures/inventory.py).
+INVENTORY_MAX_UPLOAD_BYTES = env_int("INVENTORY_MAX_UPLOAD_BYTES", 10 * 1024 * 1024,
+                                     minimum=1024, maximum=200 * 1024 * 1024)
+INVENTORY_MAX_ASSETS = env_int("INVENTORY_MAX_ASSETS", 20_000, minimum=1, maximum=200_000)
+# An operator hears of an embargoed vulnerability that matches its inventory, and has a fix or
+# mitigation, at most this many days before the embargo ends (exposures/disclosure.py).
+CLEARINGHOUSE_PREDISCLOSURE_DAYS = env_int("CLEARINGHOUSE_PREDISCLOSURE_DAYS", 7,
+                                           minimum=0, maximum=90)
+# The version of the pre-disclosure terms operators accept (templates/exposures/terms.html).
+CLEARINGHOUSE_OPERATOR_TERMS_VERSION = "2026-12"
 CLEARINGHOUSE_CSAF_ROOT = Path(env.str("CLEARINGHOUSE_CSAF_ROOT", default=str(VAR_DIR / "csaf")))

@@ -269,6 +269,13 @@ def test_with_keys_required_a_developer_token_needs_no_key(world, client, requir
 # --- TOTP clock tolerance --------------------------------------------------------------------
 
 def code_at_step(user, offset: int) -> str:
+    """The code `offset` 30-second steps from now. Computed at least 8 s before the step ends,
+    so a test that posts it (twice, at most a few seconds later) does so in the same step: a
+    code of step -1 crossing into the next step would be two steps old and refused, failing a
+    test that expects it accepted (seen under load)."""
+    left = 30 - time.time() % 30
+    if left < 8:
+        time.sleep(left + 0.05)
     return format_hotp_value(hotp_value(totp_secret(user), int(time.time()) // 30 + offset))
 
 

@@ -17,7 +17,7 @@ from tests.conftest import bring_to
 ROOT = Path(__file__).resolve().parents[2]
 CODE = re.compile(r"^[a-z_]+\.[a-z_]+$")
 # Functions that record an event with the action they are given (their callers name it).
-RECORDERS = {"audit_record", "_activate", "_audit_review"}
+RECORDERS = {"audit_record", "_activate", "_audit_review", "_audit_exposure"}
 # The codes written from a pattern, and every value the pattern takes.
 PATTERNS = {
     "review_request.{action}": {f"review_request.{t.action}" for t in TRANSITIONS.values()},

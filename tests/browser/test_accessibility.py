@@ -22,6 +22,7 @@ from tests.browser.axe import describe, run_axe, screenshot, screenshots_dir
 from tests.clearinghouse.conftest import build_cw, open_case
 from tests.conftest import bring_to, build_world
 from tests.evaluations.test_access import create_suite
+from tests.exposures.disc_world import asset_for, exposure_for
 from tests.faultkit import PortalServer
 from tests.partners.conftest import make_live_grant, vetted_partner
 from tests.security.test_csp_in_a_browser import database_url, session_cookie
@@ -35,7 +36,8 @@ PHONE = {"width": 390, "height": 844}
 # detail pages resolved from the module's data.
 PAGES = {
     "developer": ["home", "model_list", "request_list", "window_tracking", "window_list",
-                  "access_request_list", "inbox", "profile", "notification_preferences",
+                  "access_request_list", "gateway_client_list", "inbox", "profile",
+                  "notification_preferences",
                   "model_detail", "request_detail", "access_request_detail",
                   # The account pages the profile links (allauth's, in the portal's layout).
                   "mfa_index", "mfa_list_webauthn", "mfa_activate_totp", "account_email",
@@ -54,11 +56,12 @@ PAGES = {
               "request_detail", "model_detail", "run_detail", "policy_detail", "grant_list",
               "report_list", "report_triage", "report_reporters", "case_list", "case_open",
               "clearinghouse_member_list", "report_detail", "case_detail", "advisory_list",
-              "embargo_propose"],
+              "embargo_propose", "exposure_metrics", "inventory_counts"],
     "vendor": ["home", "case_list", "report_list", "clearinghouse_member_list", "inbox",
                "profile", "case_detail", "report_detail", "statement_edit"],
     "operator": ["home", "report_list", "report_create", "clearinghouse_member_list", "inbox",
-                 "profile"],
+                 "profile", "exposure_list", "exposure_terms", "exposure_detail",
+                 "inventory_list", "inventory_create", "inventory_detail", "asset_edit"],
     "anonymous": ["account_login", "account_reset_password", "account_signup"],
 }
 # Pages whose violation lies in a template another change owns: (role, page) -> the reason.
@@ -115,8 +118,15 @@ def _build_site(portal) -> SimpleNamespace:
     grant = make_live_grant(pw)
     rubric = RubricVersion.objects.first()
     cw = open_case(build_cw(w))
+    # What the clearinghouse released to the operator: one exposure, before publication.
+    asset = asset_for(cw.operator.membership.organisation, cw.operator, version="1.2.0")
+    exposure = exposure_for(asset, cw.statement,
+                            released_at=timezone.now(), released_before_publication=True)
     details = {
         "report_detail": reverse("report_detail", args=[cw.report.pk]),
+        "exposure_detail": reverse("exposure_detail", args=[exposure.pk]),
+        "inventory_detail": reverse("inventory_detail", args=[asset.inventory_id]),
+        "asset_edit": reverse("asset_edit", args=[asset.pk]),
         "case_detail": reverse("case_detail", args=[cw.case.pk]),
         "advisory_list": reverse("advisory_list", args=[cw.case.pk]),
         "embargo_propose": reverse("embargo_propose", args=[cw.case.pk]),

@@ -75,9 +75,10 @@ def open_window(pw):
 
 def test_it_is_active_inside_the_window_for_the_agency(pw, issued, gateway):
     open_window(pw)
-    assert gateway(pw.w.owner, issued).json() == {
+    body = gateway(pw.w.owner, issued).json()
+    assert {key: body[key] for key in ("active", "model", "organisation", "exp", "aud")} == {
         "active": True, "model": pw.w.model.pk, "organisation": "Program Office",
-        "exp": int(pw.window.ends_at.timestamp())}
+        "exp": int(pw.window.ends_at.timestamp()), "aud": f"model:{pw.w.model.pk}"}
 
 
 def test_it_is_inactive_before_the_window_starts(pw, issued, gateway):

@@ -31,8 +31,9 @@ def live(pw):
 def test_a_token_is_active_inside_the_window(pw, live, gateway):
     grant, token = live
     body = gateway(pw.w.owner, token).json()
-    assert body == {"active": True, "model": pw.w.model.pk, "organisation": "Rural Hospital",
-                    "exp": int(grant.ends_at.timestamp())}
+    assert {key: body[key] for key in ("active", "model", "organisation", "exp", "aud")} == {
+        "active": True, "model": pw.w.model.pk, "organisation": "Rural Hospital",
+        "exp": int(grant.ends_at.timestamp()), "aud": f"model:{pw.w.model.pk}"}
     assert grant.token_hash != token and token not in grant.token_hash
 
 

@@ -46,7 +46,8 @@ def test_production_settings_carry_the_policy_throttles_and_limits(tmp_path):
     directives = settings["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]
     assert all("'unsafe-inline'" not in sources for sources in directives.values())
     assert settings["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {"user": "300/min",
-                                                                    "anon": "60/min"}
+                                                                    "anon": "60/min",
+                                                                    "gateway": "6000/min"}
     assert settings["TRUSTED_PROXY_COUNT"] == 0
     assert settings["ACCOUNT_RATE_LIMITS"]["login_failed"] == "100/5m/ip,5/5m/key"
     assert settings["GOVERNMENT_SESSION_MAX_AGE"] == 8 * 3600
@@ -56,12 +57,13 @@ def test_production_settings_carry_the_policy_throttles_and_limits(tmp_path):
 
 def test_production_settings_read_the_hardening_variables(tmp_path):
     settings = settings_of(tmp_path, TRUSTED_PROXY_COUNT="1", API_THROTTLE_RATE="1000/hour",
-                           API_THROTTLE_ANON_RATE="10/min",
+                           API_THROTTLE_ANON_RATE="10/min", GATEWAY_THROTTLE_RATE="20000/min",
                            LOGIN_FAILED_RATE_LIMIT="50/5m/ip, 3/5m/key",
                            GOVERNMENT_SESSION_MAX_AGE=str(12 * 3600))
     assert settings["ALLAUTH_TRUSTED_PROXY_COUNT"] == 1
     assert settings["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {"user": "1000/hour",
-                                                                    "anon": "10/min"}
+                                                                    "anon": "10/min",
+                                                                    "gateway": "20000/min"}
     assert settings["ACCOUNT_RATE_LIMITS"]["login_failed"] == "50/5m/ip,3/5m/key"
     assert settings["GOVERNMENT_SESSION_MAX_AGE"] == 12 * 3600
 
@@ -69,6 +71,7 @@ def test_production_settings_read_the_hardening_variables(tmp_path):
 @pytest.mark.parametrize(("name", "raw"), [
     ("TRUSTED_PROXY_COUNT", "yes"), ("TRUSTED_PROXY_COUNT", "9"),
     ("API_THROTTLE_RATE", "fast"), ("API_THROTTLE_ANON_RATE", "0/min"),
+    ("GATEWAY_THROTTLE_RATE", "many"),
     ("LOGIN_RATE_LIMIT", "300/m"), ("LOGIN_FAILED_RATE_LIMIT", "5/5m/account"),
     ("GOVERNMENT_SESSION_IDLE_TIMEOUT", "3600"),
 ])

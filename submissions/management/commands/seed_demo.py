@@ -14,6 +14,7 @@ from accounts.models import Organisation, User
 from accounts.services import organisation_create, user_create
 from clearinghouse import demo as clearinghouse_demo
 from evaluations.services import endpoint_set, run_start, suite_version_create
+from exposures import demo as exposures_demo
 from partners import services as partner_services
 from partners.models import AccessGrant, AccessRequest
 from reviews.defaults import rubric_ensure_default
@@ -164,6 +165,8 @@ class Command(BaseCommand):
         demo_members = clearinghouse_demo.seed_members(password=password, admin=admin)
         clearinghouse_demo.seed_cases(now=now, admin=admin, reviewer=rev1, developer=dev,
                                       run=falcon_run, atlas=atlas, users=demo_members)
+        exposures_demo.seed_operators(password=password, admin=admin, now=now)
+        exposures_demo.seed_fix_and_window(now=now, vendor=demo_members["vendor"])
 
     def _seed_partners(self, *, now, admin, reviewer, developer, colleague, hospital, password,
                        model) -> None:
