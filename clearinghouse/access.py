@@ -54,11 +54,20 @@ def _participations(user, *roles) -> QuerySet[Participant]:
 def is_active_member(user) -> bool:
     """Vendors and operators take part only while the program office has them vetted; other
     organisations (AI developers, agencies, the program office) need no clearinghouse vetting.
-    One query for vendors and operators."""
+    One query for vendors and operators, remembered on the user object for the rest of the
+    request (as Django remembers permissions in `user._perm_cache`): a page asks it for its
+    content, its access checks and its navigation. Code that changes the vetting and asks again
+    loads the user anew, as the next request does."""
     if not (policy.is_vendor(user) or policy.is_operator(user)):
         return policy.may_file_report(user)
-    return MemberProfile.objects.filter(organisation_id=policy.organisation_id_of(user),
-                                        status=MemberProfile.Status.VETTED).exists()
+    org_id = policy.organisation_id_of(user)
+    remembered = getattr(user, "_clearinghouse_vetted", None)
+    if remembered is not None and remembered[0] == org_id:
+        return remembered[1]
+    vetted = MemberProfile.objects.filter(organisation_id=org_id,
+                                          status=MemberProfile.Status.VETTED).exists()
+    user._clearinghouse_vetted = (org_id, vetted)
+    return vetted
 
 
 def members_visible_to(user) -> QuerySet[MemberProfile]:
