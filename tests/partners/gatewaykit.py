@@ -57,6 +57,9 @@ class ModelServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as two writes; with Nagle on, a kept-alive client waits
+            # for the delayed ACK (~40 ms) before the body arrives.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # quiet
                 pass
