@@ -145,3 +145,39 @@ def embargoes_for_calendar(*, user, since, until) -> QuerySet[Embargo]:
             .select_related("case").only("id", "status", "ends_at", "status_changed_at",
                                          "case__reference")
             .order_by("ends_at", "id"))
+
+
+# --- a vendor's home --------------------------------------------------------------------------
+
+def statements_to_give(user) -> QuerySet[ProductStatement]:
+    """The vendor's own statements still under investigation in the open cases it takes part
+    in, oldest case first: what the coordinator and the operators wait for."""
+    if not policy.is_vendor(user):
+        return ProductStatement.objects.none()
+    return (ProductStatement.objects
+            .filter(vendor_id=policy.organisation_id_of(user), status=SS.UNDER_INVESTIGATION,
+                    vulnerability__case__status=Case.Status.OPEN,
+                    vulnerability__case__in=access.cases_visible_to(user))
+            .select_related("vulnerability__case")
+            .order_by("vulnerability__case__created_at", "vulnerability__case_id", "id"))
+
+
+def embargoes_to_answer(user) -> QuerySet[EmbargoAcceptance]:
+    """The vendor's invitations to an embargo proposal (or revision) that awaits its answer."""
+    if not policy.is_vendor(user):
+        return EmbargoAcceptance.objects.none()
+    return (EmbargoAcceptance.objects
+            .filter(organisation_id=policy.organisation_id_of(user),
+                    status=EmbargoAcceptance.Status.INVITED,
+                    embargo__status__in=(Embargo.Status.PROPOSED, Embargo.Status.REVISE),
+                    embargo__case__in=access.cases_visible_to(user))
+            .select_related("embargo__case")
+            .order_by("embargo__status_changed_at", "id"))
+
+
+def own_member_profile(user):
+    """A vendor's or operator's own organisation's clearinghouse profile (None before it
+    applied, or for anyone else)."""
+    if not (policy.is_vendor(user) or policy.is_operator(user)):
+        return None
+    return access.members_visible_to(user).first()

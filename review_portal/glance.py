@@ -181,6 +181,30 @@ def _operator(user) -> list[Glance]:
     ]
 
 
+def _vendor(user) -> list[Glance]:
+    from clearinghouse import case_selectors as cases
+
+    def embargo_end(a):
+        embargo = a.embargo
+        proposed = embargo.proposed_ends_at if embargo.status == "revise" else embargo.ends_at
+        return f"{embargo.case.reference} · proposed end {_when(proposed)}"
+
+    return [
+        glance(key="statements", title="Statements to give",
+               queryset=cases.statements_to_give(user),
+               label=lambda s: f"{s.vulnerability.case.reference} · {s.product_name}",
+               url=lambda s: reverse("case_detail", args=[s.vulnerability.case_id])
+               + "#statements",
+               more_url=reverse("case_list"), more_label="All your cases",
+               empty="No product of yours waits for a statement."),
+        glance(key="embargoes", title="Embargoes to answer",
+               queryset=cases.embargoes_to_answer(user), label=embargo_end,
+               url=lambda a: reverse("case_detail", args=[a.embargo.case_id]) + "#embargo",
+               more_url=reverse("case_list"), more_label="All your cases",
+               empty="No embargo proposal waits for your answer."),
+    ]
+
+
 def home_glances(user) -> list[Glance]:
     """The items of the user's home, for their role only; none without one."""
     if policy.is_developer(user):
@@ -193,4 +217,6 @@ def home_glances(user) -> list[Glance]:
         return _partner(user)
     if policy.is_operator(user):
         return _operator(user)
+    if policy.is_vendor(user):
+        return _vendor(user)
     return []

@@ -44,14 +44,16 @@ from submissions.workflow import AGENCY, DEVELOPER
 @login_required
 def home(request):
     """Each role's status at a glance: what needs their action, with links to it."""
+    from clearinghouse.case_selectors import own_member_profile
     from exposures.services import terms_acceptance_of
     from partners.selectors import own_partner_profile
     from review_portal.glance import home_glances
 
-    operator = policy.is_operator(request.user)
+    operator, vendor = policy.is_operator(request.user), policy.is_vendor(request.user)
     return render(request, "submissions/home.html", {
         "glances": home_glances(request.user),
-        "partner_profile": None if operator else own_partner_profile(request.user),
+        "partner_profile": own_partner_profile(request.user),
+        "member_profile": own_member_profile(request.user) if operator or vendor else None,
         "operator_terms": terms_acceptance_of(request.user) if operator else None})
 
 

@@ -26,6 +26,7 @@ ROLE_ITEMS = {
     "admin": {"unassigned", "flagged", "vetting", "workers"},
     "partner": {"live-grants", "ending-grants", "terms"},
     "operator": {"exposures", "to-confirm"},
+    "vendor": {"statements", "embargoes"},
 }
 
 
@@ -236,12 +237,91 @@ def test_the_operators_home_runs_a_pinned_number_of_queries(client, released):
         assert client.get(reverse("home")).status_code == 200
     # Session, user, membership, the operator's vetting (asked once: the glances, the terms
     # notice and the navigation share clearinghouse.access.is_active_member's answer), two per
-    # item, the terms acceptance, the header's organisation name.
+    # item, its membership profile, the terms acceptance, the header's organisation name.
     assert len(ctx.captured_queries) == OPERATOR_HOME_QUERIES, "\n".join(
         q["sql"][:200] for q in ctx.captured_queries)
 
 
-OPERATOR_HOME_QUERIES = 10
+OPERATOR_HOME_QUERIES = 11
+
+
+# --- vendor ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def vendor_case(world):
+    """A case with the vetted vendor confirmed (its statement under investigation) and an
+    embargo proposal awaiting the vendor's answer; a second vetted vendor not in the case."""
+    from clearinghouse import embargo
+    from tests.clearinghouse.conftest import build_cw, open_case
+
+    cw = open_case(build_cw(world))
+    cw.embargo = embargo.embargo_propose(case=cw.case, actor=cw.coordinator)
+    return cw
+
+
+def test_a_vendor_sees_the_statements_to_give_and_the_embargoes_to_answer(client, vendor_case):
+    cw = vendor_case
+    case_url = reverse("case_detail", args=[cw.case.pk])
+    items = home(client, cw.vendor)
+    assert set(items) == ROLE_ITEMS["vendor"]
+    assert items["statements"][0] == 1 and case_url + "#statements" in items["statements"][1]
+    assert items["embargoes"][0] == 1 and case_url + "#embargo" in items["embargoes"][1]
+    html = client.get(reverse("home")).content.decode()
+    assert f"{cw.case.reference} · libfoo" in html
+    assert "not yet attached to an organisation" not in html
+    # Another vendor sees neither: it is not in the case.
+    other = home(client, cw.other_vendor)
+    assert other["statements"][0] == 0 and other["embargoes"][0] == 0
+
+
+def test_a_vendors_items_leave_its_home_once_it_answered(client, vendor_case):
+    from clearinghouse import cases, embargo
+
+    cw = vendor_case
+    cases.statement_update(statement=cw.statement, actor=cw.vendor, status="known_affected")
+    embargo.embargo_answer(embargo=cw.embargo, actor=cw.vendor, accept=True)
+    items = home(client, cw.vendor)
+    assert items["statements"][0] == 0 and items["embargoes"][0] == 0
+
+
+def test_a_vendor_not_yet_vetted_is_told_so_and_sees_no_case(client, vendor_case):
+    from clearinghouse import members
+    from clearinghouse.models import MemberProfile
+
+    cw = vendor_case
+    profile = MemberProfile.objects.get(organisation=cw.vendor_org)
+    members.member_transition(profile=profile, actor=cw.coordinator, action="suspend",
+                              reason="Contact lapsed.")
+    client.force_login(cw.vendor)
+    html = client.get(reverse("home")).content.decode()
+    assert "clearinghouse membership: suspended" in html
+    items = glances(html)
+    assert items["statements"][0] == 0 and items["embargoes"][0] == 0
+
+
+@pytest.mark.parametrize("kind", ["vendor", "operator"])
+def test_a_vendor_or_operator_that_never_applied_is_pointed_to_the_application(client, world,
+                                                                             kind):
+    from tests.factories import OrganisationFactory, UserFactory
+
+    org = OrganisationFactory(name=f"New {kind}", kind=kind)
+    client.force_login(UserFactory(username=f"new{kind}", organisation=org))
+    html = client.get(reverse("home")).content.decode()
+    assert "has not applied to the clearinghouse yet" in html
+    assert reverse("clearinghouse_member_apply") in html
+
+
+def test_the_vendors_home_runs_a_pinned_number_of_queries(client, vendor_case):
+    client.force_login(vendor_case.vendor)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("home")).status_code == 200
+    # Session, user, membership, the vendor's vetting (asked once), two per item, its
+    # membership profile, the header's organisation name.
+    assert len(ctx.captured_queries) == VENDOR_HOME_QUERIES, "\n".join(
+        q["sql"][:200] for q in ctx.captured_queries)
+
+
+VENDOR_HOME_QUERIES = 10
 
 
 # --- separation and cost --------------------------------------------------------------------
