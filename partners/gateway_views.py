@@ -81,8 +81,18 @@ def gateway_client_list(request):
 def gateway_client_rotate_view(request, pk):
     _require_developer(request.user)
     client = gateway.gateway_client_get_for_user(user=request.user, pk=pk)
-    done = call_service(request, None, lambda: gateway.gateway_client_rotate(
-        client=client, actor=request.user))
+    done = call_service_confirmed(request, None, lambda: gateway.gateway_client_rotate(
+        client=client, actor=request.user), confirmation=dict(
+            title=f"Rotate the secret of the gateway “{client.name}”",
+            consequence=f"A new secret for {client.client_id} is shown once on the next page, "
+                        "and the current one stops working at once: until the gateway is "
+                        "configured with the new secret, the portal refuses its checks and "
+                        "partners calling through it are refused.",
+            details=[("Client id", client.client_id),
+                     ("Current secret begins", client.secret_hint)],
+            button="Rotate the secret", back_url=reverse("gateway_client_list")))
+    if isinstance(done, HttpResponse):
+        return done
     if done is None:
         return redirect("gateway_client_list")
     return _secret_page(request, *done, rotated=True)

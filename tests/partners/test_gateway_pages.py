@@ -107,7 +107,7 @@ def test_the_gateway_pages_are_not_there_for_anyone_but_a_developer(pw, client, 
     mine, _ = registered
     assert client.get(LIST).status_code == 404
     assert client.post(LIST, {"name": "Sneaky"}).status_code == 404
-    assert client.post(rotate_url(mine)).status_code == 404
+    assert client.post(rotate_url(mine), {"confirm": "yes"}).status_code == 404
     assert client.post(revoke_url(mine), {"confirm": "yes"}).status_code == 404
     assert GatewayClient.objects.count() == 1
     assert GatewayClient.objects.get().revoked_at is None
@@ -126,7 +126,7 @@ def test_another_developer_organisation_finds_no_such_client(pw, client, registe
     mine, secret = registered
     as_(client, pw.w.outsider)
     assert client.get(LIST).status_code == 200
-    assert client.post(rotate_url(mine)).status_code == 404
+    assert client.post(rotate_url(mine), {"confirm": "yes"}).status_code == 404
     assert client.post(revoke_url(mine), {"confirm": "yes"}).status_code == 404
     mine.refresh_from_db()
     assert mine.revoked_at is None and mine.rotated_at is None
@@ -144,7 +144,7 @@ def test_the_nav_leads_a_developer_to_the_gateways(pw, client):
 
 def test_rotating_shows_the_new_secret_once_and_the_old_one_stops_working(pw, client, registered):
     mine, old = registered
-    response = as_(client, pw.w.colleague).post(rotate_url(mine))
+    response = as_(client, pw.w.colleague).post(rotate_url(mine), {"confirm": "yes"})
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     html = response.content.decode()
     new = html.split('<dt>Client secret</dt><dd><code class="token">')[1].split("<")[0]
@@ -156,6 +156,19 @@ def test_rotating_shows_the_new_secret_once_and_the_old_one_stops_working(pw, cl
     assert AuditEvent.objects.filter(action="gateway_client.rotated",
                                      actor=pw.w.colleague).count() == 1
     assert new not in client.get(LIST).content.decode()
+
+
+def test_rotating_asks_for_confirmation_first_and_the_old_secret_works_until_then(
+        pw, client, registered):
+    mine, old = registered
+    response = as_(client, pw.w.owner).post(rotate_url(mine))
+    html = response.content.decode()
+    assert response.status_code == 200 and "Confirm: Rotate the secret" in html
+    assert 'name="confirm" value="yes"' in html and "Client secret" not in html
+    mine.refresh_from_db()
+    assert mine.rotated_at is None
+    assert gateway.gateway_client_authenticate(client_id=mine.client_id, secret=old) == mine
+    assert not AuditEvent.objects.filter(action="gateway_client.rotated").exists()
 
 
 def test_revoking_asks_for_confirmation_first_and_changes_nothing_until_then(pw, client,
@@ -190,7 +203,7 @@ def test_a_revoked_client_is_refused_by_the_gateway_check(pw, client, registered
     # A revoked client is history: no more actions on it.
     html = as_(client, pw.w.owner).get(LIST).content.decode()
     assert f'action="{rotate_url(mine)}"' not in html and "Revoked" in html
-    response = client.post(rotate_url(mine), follow=True)
+    response = client.post(rotate_url(mine), {"confirm": "yes"}, follow=True)
     assert "revoked already" in response.content.decode()
     assert AuditEvent.objects.filter(action="gateway_client.rotated").count() == 0
 
