@@ -26,6 +26,13 @@ def assets_filtered(user, params) -> QuerySet[Asset]:
     return qs.filter(removed_at__isnull=True).order_by("inventory_id", "id")
 
 
+def assets_an_inputs_change_overwrites(inventory: Inventory, inputs: dict) -> int:
+    """How many listed assets of the inventory hold SSVC inputs other than `inputs` (what
+    inventory.inventory_inputs_set would change), for its confirmation."""
+    return Asset.objects.filter(inventory=inventory, removed_at__isnull=True).exclude(
+        **inputs).count()
+
+
 def operator_counts(user) -> QuerySet[Organisation]:
     """Operators with their numbers of inventories and listed assets: the program office's."""
     if not policy.is_clearinghouse_coordinator(user):

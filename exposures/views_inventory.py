@@ -9,8 +9,9 @@ is shown on its form, never a 500."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import policy
@@ -18,7 +19,7 @@ from exposures import access
 from exposures import inventory as inv
 from exposures import inventory_selectors as selectors
 from exposures.models import SSVC, Inventory
-from review_portal.pages import call_service
+from review_portal.pages import call_service, call_service_confirmed
 from review_portal.pagination import paginate
 
 FORMATS = [("", "Detect from the content"), *Inventory.Format.choices]
@@ -190,8 +191,22 @@ def inventory_inputs(request, pk):
     inventory = access.inventory_get_for_user(user=request.user, pk=pk)
     form = InputsForm(request.POST)
     if form.is_valid():
-        changed = call_service(request, form, lambda: inv.inventory_inputs_set(
-            actor=request.user, inventory=inventory, **form.cleaned_data))
+        inputs = form.cleaned_data
+        overwritten = selectors.assets_an_inputs_change_overwrites(inventory, inputs)
+        shown = [(form.fields[name].label, dict(form.fields[name].choices)[value])
+                 for name, value in inputs.items()]
+        changed = call_service_confirmed(request, form, lambda: inv.inventory_inputs_set(
+            actor=request.user, inventory=inventory, **inputs), confirmation=dict(
+                title=f"Set the SSVC inputs of every asset in “{inventory.name}”",
+                consequence=f"{overwritten:,} listed assets hold other inputs, some of them "
+                            "perhaps set one by one; they all take these, new assets start "
+                            "with them, and the priorities of their exposures are computed "
+                            "again. Each asset can be changed afterwards on its own page.",
+                details=[*shown, ("Assets that change", f"{overwritten:,}")],
+                button="Set on every asset", danger=False,
+                back_url=reverse("inventory_detail", args=[inventory.pk])))
+        if isinstance(changed, HttpResponse):
+            return changed
         if changed is not None:
             messages.success(request, f"SSVC inputs set: {changed:,} assets changed; new "
                                       "assets start with them.")

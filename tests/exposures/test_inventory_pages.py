@@ -244,10 +244,26 @@ def test_an_operator_sets_the_ssvc_inputs_of_one_asset(client, iw, made):
     assert bad.status_code == 400 and bad.context["form"].errors["exposure"]
 
 
+def test_setting_the_inventory_inputs_asks_for_confirmation_and_changes_nothing_until_then(
+        client, iw, made):
+    login(client, iw.operator)
+    before = list(Asset.objects.filter(inventory=made).values_list(
+        "exposure", "mission_impact", "safety_impact"))
+    response = client.post(reverse("inventory_inputs", args=[made.pk]), {
+        "exposure": "small", "mission_impact": "degraded", "safety_impact": "negligible"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Confirm: Set the SSVC inputs" in html
+    assert 'name="confirm" value="yes"' in html and "3 listed assets hold other inputs" in html
+    assert list(Asset.objects.filter(inventory=made).values_list(
+        "exposure", "mission_impact", "safety_impact")) == before
+    assert not AuditEvent.objects.filter(action="inventory.inputs_changed").exists()
+
+
 def test_an_operator_sets_the_inventory_inputs_on_every_listed_asset(client, iw, made):
     login(client, iw.operator)
     response = client.post(reverse("inventory_inputs", args=[made.pk]), {
-        "exposure": "small", "mission_impact": "degraded", "safety_impact": "negligible"})
+        "exposure": "small", "mission_impact": "degraded", "safety_impact": "negligible",
+        "confirm": "yes"})
     assert response.status_code == 302
     made.refresh_from_db()
     assert (made.default_exposure, made.default_mission_impact,
