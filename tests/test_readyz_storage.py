@@ -3,6 +3,7 @@ server (tests/storagekit.py); in the embedded default it has no storage componen
 
 import pytest
 
+from tests.faultkit import wait_for
 from tests.storagekit import s3, s3_behind_proxy, s3_proxy, s3_server  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -18,8 +19,10 @@ def test_readyz_checks_the_bucket_in_s3_mode(db, client, s3):  # noqa: F811
 def test_readyz_answers_503_naming_the_storage_when_the_store_is_down(
         db, client, s3_behind_proxy, s3_proxy):  # noqa: F811
     # The store answers first: the probe's client is built then (botocore loads its data, which
-    # on a busy machine can outlast the check's 2 s), as in a portal that has been up a while.
-    assert client.get("/readyz").status_code == 200
+    # on a busy machine can outlast the check's 2 s, so the first probes may answer 503), as in
+    # a portal that has been up a while.
+    wait_for(lambda: client.get("/readyz").status_code == 200, timeout=30,
+             what="/readyz to answer 200 while the store is up")
     s3_proxy.close()
     response = client.get("/readyz")
     assert response.status_code == 503
