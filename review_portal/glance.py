@@ -183,10 +183,12 @@ def _operator(user) -> list[Glance]:
 
 def _vendor(user) -> list[Glance]:
     from clearinghouse import case_selectors as cases
+    from clearinghouse.models import Embargo
 
     def embargo_end(a):
         embargo = a.embargo
-        proposed = embargo.proposed_ends_at if embargo.status == "revise" else embargo.ends_at
+        revising = embargo.status == Embargo.Status.REVISE
+        proposed = embargo.proposed_ends_at if revising else embargo.ends_at
         return f"{embargo.case.reference} · proposed end {_when(proposed)}"
 
     return [
